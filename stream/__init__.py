@@ -1,0 +1,13 @@
+"""cxkpi: real-time customer-service KPIs from Kafka lifecycle events.
+
+The package is layered so that dependencies run one way:
+
+- ``stream.core``    pure KPI logic: decode, lifecycles, aggregates, evaluation (no I/O, no clock)
+- ``stream.export``  turns evaluated KPI families into Prometheus text or JSON
+- ``stream.runtime`` the Faust worker, producer and simulator shell around the core
+- ``stream.cli``     the ``cxkpi`` command
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,205 @@
+"""Configuration: SPEC §4 defaults, per-queue overrides, ticket targets, timezone, limits.
+
+Read from an optional TOML file (stdlib ``tomllib``). Every key is checked at start-up
+and a bad one fails with a message that names the key and what it accepts, so an
+operator never discovers a typo from a wrong wallboard.
+
+Example::
+
+    timezone = "Europe/Berlin"
+
+    [service]                       # defaults for every queue
+    short_abandon_seconds = 10
+    service_level_threshold_seconds = 20
+    service_level_target = 0.80
+    service_level_mode = "abandons_negative"
+    csat_target = 0.80
+    abandonment_alert = 0.05
+
+    [queues.billing]                # any [service] key, for one queue
+    service_level_threshold_seconds = 30
+
+    [tickets.first_reply_target_seconds]
+    urgent = 3600
+    high = 14400
+    normal = 28800
+    low = 86400
+
+    [limits]
+    max_queues = 500
+    max_teams = 200
+    max_channels = 50
+    max_event_bytes = 65536
+    contact_max_age_hours = 24
+    ticket_retention_days = 8
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+from .events import PRIORITIES
+
+SERVICE_LEVEL_MODES = ("abandons_negative", "abandons_ignored", "abandons_positive")
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePolicy:
+    """The thresholds and targets of one queue (SPEC §4 defaults)."""
+
+    short_abandon_seconds: float = 10
+    service_level_threshold_seconds: float = 20
+    service_level_target: float = 0.80
+    service_level_mode: str = "abandons_negative"
+    csat_target: float = 0.80
+    abandonment_alert: float = 0.05
+
+    @property
+    def short_abandon_ms(self) -> int:
+        return round(self.short_abandon_seconds * 1000)
+
+    @property
+    def threshold_ms(self) -> int:
+        return round(self.service_level_threshold_seconds * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on label cardinality, message size and retained state."""
+
+    max_queues: int = 500
+    max_teams: int = 200
+    max_channels: int = 50
+    max_event_bytes: int = 65_536
+    contact_max_age_hours: float = 24
+    ticket_retention_days: float = 8
+
+
+DEFAULT_FIRST_REPLY_TARGETS = {"urgent": 3600, "high": 4 * 3600, "normal": 8 * 3600, "low": 24 * 3600}
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the core needs to know besides the events themselves."""
+
+    timezone: str = "UTC"
+    service: QueuePolicy = field(default_factory=QueuePolicy)
+    queues: dict[str, QueuePolicy] = field(default_factory=dict)
+    first_reply_target_seconds: dict[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_FIRST_REPLY_TARGETS)
+    )
+    limits: Limits = field(default_factory=Limits)
+
+    def policy(self, queue: str) -> QueuePolicy:
+        """The policy of a queue: its overrides on top of the [service] defaults."""
+        return self.queues.get(queue, self.service)
+
+    def first_reply_target_ms(self, priority: str) -> int:
+        return round(self.first_reply_target_seconds[priority] * 1000)
+
+    def threshold_edges_seconds(self) -> tuple[float, ...]:
+        """Every configured duration threshold: they become histogram bucket edges."""
+        policies = (self.service, *self.queues.values())
+        edges = {p.short_abandon_seconds for p in policies}
+        edges |= {p.service_level_threshold_seconds for p in policies}
+        edges |= set(self.first_reply_target_seconds.values())
+        return tuple(sorted(edges))
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read and check a TOML configuration file; ``None`` gives the SPEC defaults."""
+    if path is None:
+        return Config()
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    return config_from_dict(raw)
+
+
+def config_from_dict(raw: dict[str, Any]) -> Config:
+    """Build a Config from parsed TOML, naming the first bad key it finds."""
+    _only(raw, "", {"timezone", "service", "queues", "tickets", "limits"})
+    timezone = raw.get("timezone", "UTC")
+    if not isinstance(timezone, str):
+        raise ConfigError("timezone: must be an IANA timezone name such as 'Europe/Berlin'")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"timezone: unknown timezone {timezone!r}; use an IANA name such as 'UTC' or "
+            "'America/New_York'"
+        ) from None
+    service = _policy(QueuePolicy(), _table(raw, "service"), "service")
+    queues = {
+        name: _policy(service, _table(table, "", f"queues.{name}"), f"queues.{name}")
+        for name, table in _table(raw, "queues").items()
+    }
+    tickets = _table(raw, "tickets")
+    _only(tickets, "tickets", {"first_reply_target_seconds"})
+    targets = dict(DEFAULT_FIRST_REPLY_TARGETS)
+    given = _table(tickets, "first_reply_target_seconds", "tickets.first_reply_target_seconds")
+    _only(given, "tickets.first_reply_target_seconds", set(PRIORITIES))
+    for priority, value in given.items():
+        targets[priority] = _number(value, f"tickets.first_reply_target_seconds.{priority}", 1)
+    limits_raw = _table(raw, "limits")
+    limit_names = {f.name for f in fields(Limits)}
+    _only(limits_raw, "limits", limit_names)
+    limits = Limits(
+        **{
+            name: _number(value, f"limits.{name}", 1, integer=name.startswith("max_"))
+            for name, value in limits_raw.items()
+        }
+    )
+    return Config(timezone, service, queues, targets, limits)
+
+
+def _policy(base: QueuePolicy, table: dict[str, Any], where: str) -> QueuePolicy:
+    names = {f.name for f in fields(QueuePolicy)}
+    _only(table, where, names)
+    changes: dict[str, Any] = {}
+    for name, value in table.items():
+        key = f"{where}.{name}"
+        if name == "service_level_mode":
+            if value not in SERVICE_LEVEL_MODES:
+                raise ConfigError(f"{key}: {value!r} is not one of {', '.join(SERVICE_LEVEL_MODES)}")
+            changes[name] = value
+        elif name.endswith("_seconds"):
+            changes[name] = _number(value, key, 0)
+        else:
+            changes[name] = _number(value, key, 0, upper=1)
+    return replace(base, **changes)
+
+
+def _table(raw: dict[str, Any], name: str, where: str | None = None) -> dict[str, Any]:
+    value = raw.get(name, {}) if name else raw
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where or name}: must be a table ([{where or name}])")
+    return value
+
+
+def _only(table: dict[str, Any], where: str, allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            place = f"{where}.{key}" if where else key
+            raise ConfigError(f"{place}: unknown key; allowed here: {', '.join(sorted(allowed))}")
+
+
+def _number(
+    value: Any, key: str, lower: float, upper: float | None = None, integer: bool = False
+) -> float:
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise ConfigError(f"{key}: must be {'a whole number' if integer else 'a number'}")
+    if value < lower or (upper is not None and value > upper):
+        bound = f"between {lower} and {upper}" if upper is not None else f"at least {lower}"
+        raise ConfigError(f"{key}: {value} is out of range; must be {bound}")
+    return value
