@@ -1,0 +1,1 @@
+"""The ``cxkpi`` command line: one module per subcommand, each with ``register()``."""
