@@ -80,7 +80,12 @@ class Limits:
     ticket_retention_days: float = 8
 
 
-DEFAULT_FIRST_REPLY_TARGETS = {"urgent": 3600, "high": 4 * 3600, "normal": 8 * 3600, "low": 24 * 3600}
+DEFAULT_FIRST_REPLY_TARGETS = {
+    "urgent": 3600,
+    "high": 4 * 3600,
+    "normal": 8 * 3600,
+    "low": 24 * 3600,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +106,6 @@ class Config:
 
     def first_reply_target_ms(self, priority: str) -> int:
         return round(self.first_reply_target_seconds[priority] * 1000)
-
-    def threshold_edges_seconds(self) -> tuple[float, ...]:
-        """Every configured duration threshold: they become histogram bucket edges."""
-        policies = (self.service, *self.queues.values())
-        edges = {p.short_abandon_seconds for p in policies}
-        edges |= {p.service_level_threshold_seconds for p in policies}
-        edges |= set(self.first_reply_target_seconds.values())
-        return tuple(sorted(edges))
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -170,7 +167,9 @@ def _policy(base: QueuePolicy, table: dict[str, Any], where: str) -> QueuePolicy
         key = f"{where}.{name}"
         if name == "service_level_mode":
             if value not in SERVICE_LEVEL_MODES:
-                raise ConfigError(f"{key}: {value!r} is not one of {', '.join(SERVICE_LEVEL_MODES)}")
+                raise ConfigError(
+                    f"{key}: {value!r} is not one of {', '.join(SERVICE_LEVEL_MODES)}"
+                )
             changes[name] = value
         elif name.endswith("_seconds"):
             changes[name] = _number(value, key, 0)

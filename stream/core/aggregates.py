@@ -1,0 +1,291 @@
+"""Per-series sums of facts: event-time minute buckets, local days, totals, histograms.
+
+A *series* is one combination of labels: a contact series is (queue, channel), a
+ticket series (queue, priority), a survey series (kind, queue, channel), a team series
+(team). Each fact adds a few integers (counts and milliseconds) into its series'
+vector for its minute, its local day and the all-time totals, plus histogram buckets.
+Integers keep sums exact under retraction (weight −1).
+
+Retention: minute buckets only back the 5m/15m/1h windows, so those older than the
+clock minus an hour are dropped; day buckets back ``today`` and are kept from the
+retention horizon's day on. Totals and histograms are cumulative and never expire
+(their cardinality is bounded by the label caps).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable
+from typing import NamedTuple
+
+from . import facts as F
+from .config import Config
+from .facts import Fact
+from .labels import LabelCap
+from .timeutil import MINUTE_MS, LocalDays, horizon_minute, minute_of
+
+#: Histogram edges of SPEC §6 (seconds), before the configured thresholds are added.
+BASE_EDGES_S = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800, 3600)
+#: Ticket durations run to days.
+TICKET_EXTRA_EDGES_S = (7200, 14_400, 28_800, 86_400, 172_800, 604_800)
+SCORE_EDGES = tuple(range(11))
+
+CONTACT, TICKET, SURVEY, TEAM = "contact", "ticket", "survey", "team"
+
+
+class Layout:
+    """Index names of one series kind's vector."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        for index, name in enumerate(names):
+            setattr(self, name, index)
+        self.size = len(names)
+
+
+C = Layout(
+    "offered",
+    "answered",
+    "abandoned",
+    "short_abandoned",
+    "answered_within",
+    "abandoned_within",
+    "transferred",
+    "wait_answered_ms",
+    "handled",
+    "handle_ms",
+    "first_responses",
+    "first_response_ms",
+    "responses",
+    "response_ms",
+    "fcr_flagged",
+    "fcr_ok",
+)
+T = Layout(
+    "created",
+    "solved",
+    "reopened",
+    "first_replies",
+    "first_reply_ms",
+    "replies",
+    "reply_ms",
+    "resolutions",
+    "resolution_ms",
+    "solved_agent_comments",
+    "one_touch",
+)
+S = Layout("sent", "responses", "score_sum", "positive", "promoters", "detractors")
+A = Layout("esat_responses", "esat_positive", "busy_ms", "available_ms")
+LAYOUTS = {CONTACT: C, TICKET: T, SURVEY: S, TEAM: A}
+
+
+class Series:
+    """The sums of one label combination (mutable; the aggregator owns it)."""
+
+    __slots__ = ("days", "hists", "minutes", "totals")
+
+    def __init__(self, size: int) -> None:
+        self.minutes: dict[int, list[int]] = {}
+        self.days: dict[int, list[int]] = {}
+        self.totals = [0] * size
+        self.hists: dict[str, list[int]] = {}  # bucket counts..., then the sum
+
+
+class Retention(NamedTuple):
+    """Where buckets stop being kept, for one ingest clock."""
+
+    first_minute: int  # oldest minute bucket still kept (clock minute − 60)
+    first_day: int  # oldest local day still kept (the horizon's day)
+
+
+class Aggregates:
+    """All series of all queues and teams, fed with facts."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.days = LocalDays(config.timezone)
+        limits = config.limits
+        self.queues = LabelCap(limits.max_queues)
+        self.teams = LabelCap(limits.max_teams)
+        self.channels = LabelCap(limits.max_channels)
+        self.series: dict[tuple, Series] = {}
+        thresholds = {q: p.threshold_ms for q, p in config.queues.items()}
+        shorts = {q: p.short_abandon_ms for q, p in config.queues.items()}
+        self._threshold = lambda q: thresholds.get(q, config.service.threshold_ms)
+        self._short = lambda q: shorts.get(q, config.service.short_abandon_ms)
+        policies = (config.service, *config.queues.values())
+        contact_s = sorted(
+            {*BASE_EDGES_S}
+            | {p.short_abandon_seconds for p in policies}
+            | {p.service_level_threshold_seconds for p in policies}
+        )
+        ticket_s = sorted(
+            {*BASE_EDGES_S, *TICKET_EXTRA_EDGES_S, *config.first_reply_target_seconds.values()}
+        )
+        self.edges_s = {CONTACT: tuple(contact_s), TICKET: tuple(ticket_s), SURVEY: SCORE_EDGES}
+        self._edges_ms = {k: [round(e * 1000) for e in v] for k, v in self.edges_s.items()}
+        self._edges_ms[SURVEY] = list(SCORE_EDGES)
+        self._handlers: dict[str, Callable[[Fact], tuple]] = {
+            F.OFFERED: self._offered,
+            F.ANSWERED: self._answered,
+            F.ABANDONED: self._abandoned,
+            F.TRANSFERRED: self._transferred,
+            F.HANDLED: self._timed(C.handled, "handle"),
+            F.FIRST_RESPONSE: self._timed(C.first_responses, "first_response"),
+            F.RESPONSE: self._timed(C.responses, "response"),
+            F.FCR: self._fcr,
+            F.TICKET_CREATED: self._ticket_created,
+            F.TICKET_SOLVED: self._ticket_solved,
+            F.TICKET_REOPENED: self._ticket_reopened,
+            F.TICKET_FIRST_REPLY: self._ticket_timed(T.first_replies, "first_reply"),
+            F.TICKET_REPLY: self._ticket_timed(T.replies, "reply"),
+            F.TICKET_RESOLUTION: self._ticket_timed(T.resolutions, "resolution"),
+            F.SURVEY_SENT: self._survey_sent,
+            F.SURVEY_RESPONSE: self._survey_response,
+            F.AGENT_TIME: self._agent_time,
+        }
+
+    # -- retention -----------------------------------------------------------------
+
+    def retention(self, clock_ms: int) -> Retention:
+        first_day = self.days.day_of(horizon_minute(self.days, clock_ms) * MINUTE_MS)
+        return Retention(minute_of(clock_ms) - 60, first_day)
+
+    def prune(self, clock_ms: int) -> None:
+        keep = self.retention(clock_ms)
+        for series in self.series.values():
+            for old in [m for m in series.minutes if m < keep.first_minute]:
+                del series.minutes[old]
+            for old in [d for d in series.days if d < keep.first_day]:
+                del series.days[old]
+
+    # -- adding facts --------------------------------------------------------------
+
+    def add(self, fact: Fact, keep: Retention) -> None:
+        """Add one fact's integers to its series (windows only while retained)."""
+        for key, changes, observations in self._handlers[fact.kind](fact):
+            self._apply(key, fact, changes, observations, keep)
+
+    def _apply(self, key: tuple, fact: Fact, changes, observations, keep: Retention) -> None:
+        series = self.series.get(key)
+        if series is None:
+            series = self.series[key] = Series(LAYOUTS[key[0]].size)
+        weight = fact.weight
+        vectors = [series.totals]
+        minute = fact.time_ms // MINUTE_MS
+        if minute >= keep.first_minute:
+            bucket = series.minutes.get(minute)
+            if bucket is None:
+                bucket = series.minutes[minute] = [0] * len(series.totals)
+            vectors.append(bucket)
+        day = self.days.day_of(fact.time_ms)
+        if day >= keep.first_day:
+            bucket = series.days.get(day)
+            if bucket is None:
+                bucket = series.days[day] = [0] * len(series.totals)
+            vectors.append(bucket)
+        for index, delta in changes:
+            delta *= weight
+            for vector in vectors:
+                vector[index] += delta
+        for name, value in observations:
+            self._observe(series, key[0], name, value, weight)
+
+    def _observe(self, series: Series, kind: str, name: str, value: int, weight: int) -> None:
+        edges = self._edges_ms[kind]
+        hist = series.hists.get(name)
+        if hist is None:
+            hist = series.hists[name] = [0] * (len(edges) + 2)
+        hist[bisect_left(edges, value)] += weight
+        hist[-1] += value * weight
+
+    # -- fact kinds → ((series key, vector changes, histogram observations), ...) ----
+
+    def _contact(self, fact: Fact, changes: tuple, observations: tuple = ()) -> tuple:
+        queue, channel = fact.labels
+        return (((CONTACT, self.queues(queue), self.channels(channel)), changes, observations),)
+
+    def _offered(self, fact: Fact) -> tuple:
+        return self._contact(fact, ((C.offered, 1),))
+
+    def _answered(self, fact: Fact) -> tuple:
+        wait = fact.value
+        within = int(wait <= self._threshold(fact.labels[0]))
+        changes = ((C.answered, 1), (C.wait_answered_ms, wait), (C.answered_within, within))
+        return self._contact(fact, changes, (("wait:answered", wait),))
+
+    def _abandoned(self, fact: Fact) -> tuple:
+        wait, queue = fact.value, fact.labels[0]
+        short = wait < self._short(queue)
+        within = not short and wait <= self._threshold(queue)
+        changes = (
+            (C.abandoned, 1),
+            (C.short_abandoned, int(short)),
+            (C.abandoned_within, int(within)),
+        )
+        return self._contact(fact, changes, (("wait:abandoned", wait),))
+
+    def _transferred(self, fact: Fact) -> tuple:
+        seen = (("wait:transferred", fact.value),) if fact.value >= 0 else ()
+        return self._contact(fact, ((C.transferred, 1),), seen)
+
+    def _timed(self, count_index: int, histogram: str) -> Callable[[Fact], tuple]:
+        def handler(fact: Fact) -> tuple:
+            changes = ((count_index, 1), (count_index + 1, fact.value))
+            return self._contact(fact, changes, ((histogram, fact.value),))
+
+        return handler
+
+    def _fcr(self, fact: Fact) -> tuple:
+        return self._contact(fact, ((C.fcr_flagged, 1), (C.fcr_ok, fact.value)))
+
+    def _ticket(self, fact: Fact, changes: tuple, observations: tuple = ()) -> tuple:
+        queue, priority = fact.labels
+        return (((TICKET, self.queues(queue), priority), changes, observations),)
+
+    def _ticket_created(self, fact: Fact) -> tuple:
+        return self._ticket(fact, ((T.created, 1),))
+
+    def _ticket_solved(self, fact: Fact) -> tuple:
+        comments = fact.value
+        changes = (
+            (T.solved, 1),
+            (T.solved_agent_comments, comments),
+            (T.one_touch, int(comments <= 1)),
+        )
+        return self._ticket(fact, changes)
+
+    def _ticket_reopened(self, fact: Fact) -> tuple:
+        return self._ticket(fact, ((T.reopened, 1),))
+
+    def _ticket_timed(self, count_index: int, histogram: str) -> Callable[[Fact], tuple]:
+        def handler(fact: Fact) -> tuple:
+            changes = ((count_index, 1), (count_index + 1, fact.value))
+            return self._ticket(fact, changes, ((histogram, fact.value),))
+
+        return handler
+
+    def _survey_key(self, fact: Fact) -> tuple:
+        kind, queue, channel, _ = fact.labels
+        return (SURVEY, kind, self.queues(queue), self.channels(channel))
+
+    def _survey_sent(self, fact: Fact) -> tuple:
+        return ((self._survey_key(fact), ((S.sent, 1),), ()),)
+
+    def _survey_response(self, fact: Fact) -> tuple:
+        kind, score = fact.labels[0], fact.value
+        changes = [(S.responses, 1), (S.score_sum, score)]
+        if kind in ("csat", "esat"):
+            changes.append((S.positive, int(score >= 4)))
+        elif kind == "nps":
+            changes += [(S.promoters, int(score >= 9)), (S.detractors, int(score <= 6))]
+        survey = (self._survey_key(fact), tuple(changes), (("score", score),))
+        if kind != "esat":
+            return (survey,)
+        team = ((A.esat_responses, 1), (A.esat_positive, int(score >= 4)))
+        return survey, ((TEAM, self.teams(fact.labels[3])), team, ())
+
+    def _agent_time(self, fact: Fact) -> tuple:
+        team, state = fact.labels
+        index = A.available_ms if state == "available" else A.busy_ms
+        return (((TEAM, self.teams(team)), ((index, fact.value),), ()),)

@@ -1,0 +1,143 @@
+"""One entity's history folded into state: the shared mechanism of every lifecycle.
+
+Each contact, ticket, survey and agent is a *record*: its recent events sorted by
+event time, the state folded from them, and a *base* state that stands for events too
+old to matter any more (compacted away, see ``compact``). A lifecycle only supplies a
+pure ``step(state, event) -> (state, facts) | None`` (None = refused move, state
+unchanged), like h11's transition tables.
+
+Arrival order is tolerated the simple way: an event that sorts after everything seen
+takes one ``step`` (the hot path); one that sorts earlier is inserted where it belongs,
+the record is re-folded, and the signed difference between the new and the old facts
+is emitted (``facts.net``). So "answered" arriving before "queued" ends up exactly as if
+they had arrived in order. The recent events double as the dedup memory: an event
+with the same (source, id) as one held is a duplicate.
+
+Records are immutable tuples, so a shell that keeps them in a Faust table stores a new
+value on every change, which is what reaches the changelog.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+
+from .facts import Fact, net
+
+S = TypeVar("S")
+E = TypeVar("E", bound=tuple)
+
+
+class Lifecycle(Protocol[S, E]):
+    """What a lifecycle module provides to the shared record mechanism."""
+
+    #: Same-instant tie-break: lower ranks fold first (queued before answered...).
+    rank: dict[str, int]
+
+    def start(self, key: str) -> S: ...
+
+    def step(self, state: S, event: E) -> tuple[S, Sequence[Fact]] | None: ...
+
+    def live(self, state: S) -> Any: ...
+
+    def expires_ms(self, state: S, last_ms: int) -> int | None:
+        """Event time after which the record may be dropped (None: keep while open).
+
+        Horizon-relative: a record whose expiry is older than the retention horizon
+        can no longer change any window, so it goes."""
+        ...
+
+
+class Record(NamedTuple, Generic[S, E]):
+    base: Any  # state folded from compacted (old) events
+    events: tuple  # recent events, sorted by order key
+    state: Any  # base folded with events
+    last_ms: int  # newest event time ever applied (drives expiry)
+
+
+class Applied(NamedTuple):
+    """What applying one event did."""
+
+    record: Record | None  # the new record (None: unchanged)
+    facts: Sequence[Fact]
+    refused: bool
+    duplicate: bool
+
+
+NOTHING = Applied(None, (), False, True)
+
+
+def order_key(rank: dict[str, int]) -> Callable[[tuple], tuple]:
+    """Events sort by event time, then lifecycle rank, then (source, id) for stability."""
+
+    def key(event: tuple) -> tuple:
+        return (event[3], rank.get(event[5], 50), event[1], event[2])
+
+    return key
+
+
+def apply(lifecycle: Lifecycle, record: Record | None, event: tuple, key: str) -> Applied:
+    """Apply one event to an entity's record (None for an entity not seen yet)."""
+    if record is None:
+        start = lifecycle.start(key)
+        record = Record(start, (), start, event[3])
+    else:
+        source, ident = event[1], event[2]
+        for held in record.events:
+            if held[2] == ident and held[1] == source:
+                return NOTHING
+    events = record.events
+    last_ms = max(record.last_ms, event[3])
+    sort_key = order_key(lifecycle.rank)
+    if not events or sort_key(event) >= sort_key(events[-1]):
+        moved = lifecycle.step(record.state, event)
+        held = (*events, event)
+        if moved is None:
+            return Applied(Record(record.base, held, record.state, last_ms), (), True, False)
+        state, facts = moved
+        return Applied(Record(record.base, held, state, last_ms), facts, False, False)
+    keys = [sort_key(e) for e in events]
+    at = bisect_right(keys, sort_key(event))
+    new_events = (*events[:at], event, *events[at:])
+    _, old_facts, _ = fold(lifecycle, record.base, events)
+    state, new_facts, refused = fold(lifecycle, record.base, new_events)
+    return Applied(
+        Record(record.base, new_events, state, last_ms),
+        net(new_facts, old_facts),
+        event in refused,
+        False,
+    )
+
+
+def fold(
+    lifecycle: Lifecycle, state: Any, events: Sequence[tuple]
+) -> tuple[Any, list[Fact], list[tuple]]:
+    """Fold events over a state: the final state, all facts, and the refused events."""
+    facts: list[Fact] = []
+    refused: list[tuple] = []
+    for event in events:
+        moved = lifecycle.step(state, event)
+        if moved is None:
+            refused.append(event)
+            continue
+        state, produced = moved
+        facts.extend(produced)
+    return state, facts, refused
+
+
+def compact(lifecycle: Lifecycle, record: Record, horizon_ms: int) -> Record:
+    """Fold events older than the horizon into the base state.
+
+    Any event that could still arrive and sort before them would itself be older than
+    the horizon, hence late and ignored, so these events never need re-sorting again.
+    Their facts were emitted long ago and are not emitted again.
+    """
+    events = record.events
+    cut = 0
+    while cut < len(events) and events[cut][3] < horizon_ms:
+        cut += 1
+    if not cut:
+        return record
+    base, _, _ = fold(lifecycle, record.base, events[:cut])
+    return Record(base, events[cut:], record.state, record.last_ms)

@@ -1,0 +1,380 @@
+"""Evaluation: aggregates + live state + health, at time T → the metric families of SPEC §6.
+
+Windows (SPEC §5): window W at T holds the minute buckets m with m > floor(T/60 s) − W
+(the current partial minute and the W − 1 before it; minutes ahead of T, allowed by
+the 5-minute skew tolerance, count too); ``today`` is the local day bucket of T. A ratio
+or average whose denominator is 0 is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+from .. import __version__
+from .agents import AGENT, OCCUPANCY_STATES
+from .aggregates import CONTACT, SURVEY, TEAM, TICKET, A, Aggregates, C, S, Series, T
+from .catalog import SPECS
+from .config import Config
+from .contacts import WAITING
+from .events import AGENT_STATES, OPEN_TICKET_STATUSES
+from .health import Health
+from .labels import OTHER
+from .tickets import TICKET as TICKET_LIVE
+from .tickets import first_reply_clock_ms
+from .timeutil import HOUR_MS, MINUTE_MS, MINUTE_WINDOWS, minute_of
+
+LIVE_AGENT_STATES = tuple(s for s in AGENT_STATES if s != "offline")
+
+
+class Histogram(NamedTuple):
+    buckets: tuple[tuple[float, int], ...]  # (upper edge in base units, cumulative count)
+    sum: float
+    count: int
+
+
+class Family(NamedTuple):
+    name: str
+    kind: str
+    help: str
+    labels: tuple[str, ...]
+    samples: list[tuple[tuple[str, ...], float | Histogram]]
+
+
+def evaluate(
+    aggregates: Aggregates,
+    live: Iterable[tuple],
+    health: Health,
+    config: Config,
+    at_ms: int,
+) -> list[Family]:
+    """Every family of the catalog, in catalog order, as of ``at_ms``."""
+    out: dict[str, list] = {spec.name: [] for spec in SPECS}
+    stale_ms = round(config.limits.contact_max_age_hours * HOUR_MS)
+    windows = _window_sums(aggregates.series, aggregates, at_ms)
+    _live_gauges(out, aggregates, live, config, at_ms, stale_ms)
+    for key, series in aggregates.series.items():
+        kind = key[0]
+        if kind == CONTACT:
+            _contact(out, key[1:], series, windows[key], config, aggregates)
+        elif kind == TICKET:
+            _ticket(out, key[1:], series, windows[key], aggregates)
+        elif kind == SURVEY:
+            _survey(out, key[1:], series, windows[key], aggregates)
+    _teams(out, aggregates, live, windows, at_ms, stale_ms)
+    _health(out, health, aggregates, at_ms)
+    _config(out, aggregates, config)
+    return [Family(s.name, s.kind, s.help, s.labels, out[s.name]) for s in SPECS]
+
+
+# -- windows ---------------------------------------------------------------------
+
+
+def _window_sums(
+    all_series: Mapping[tuple, Series], aggregates: Aggregates, at_ms: int
+) -> dict[tuple, list[tuple[str, list[int]]]]:
+    """Per series, the summed vector of each window, in WINDOW_NAMES order.
+
+    Each minute bucket is added once, into the band of the smallest window holding it;
+    the bands are then accumulated (5m ⊂ 15m ⊂ 1h).
+    """
+    now = minute_of(at_ms)
+    today = aggregates.days.day_of(at_ms)
+    limits = [length for _, length in MINUTE_WINDOWS]
+    result = {}
+    for key, series in all_series.items():
+        size = len(series.totals)
+        bands = [[0] * size for _ in limits]
+        for minute, vector in series.minutes.items():
+            age = now - minute
+            for band, length in enumerate(limits):
+                if age < length:
+                    target = bands[band]
+                    for index, value in enumerate(vector):
+                        if value:
+                            target[index] += value
+                    break
+        running = [0] * size
+        sums = []
+        for (name, _), band in zip(MINUTE_WINDOWS, bands, strict=True):
+            running = [a + b for a, b in zip(running, band, strict=True)]
+            sums.append((name, running))
+        sums.append(("today", series.days.get(today) or [0] * size))
+        result[key] = sums
+    return result
+
+
+def _ratio(numerator: float, denominator: float, scale: float = 1.0) -> float | None:
+    return None if denominator == 0 else scale * numerator / denominator
+
+
+def _put(out: dict, name: str, labels: tuple, value: float | None) -> None:
+    if value is not None:
+        out[name].append((labels, value))
+
+
+# -- contacts ----------------------------------------------------------------------
+
+OUTCOMES = (
+    ("offered", C.offered),
+    ("answered", C.answered),
+    ("abandoned", C.abandoned),
+    ("short_abandoned", C.short_abandoned),
+    ("answered_within_threshold", C.answered_within),
+    ("transferred", C.transferred),
+)
+
+
+def _contact(
+    out: dict, labels: tuple, series: Series, windows, config: Config, aggregates: Aggregates
+) -> None:
+    queue, _ = labels
+    policy = config.policy(queue)
+    totals = series.totals
+    for name, index in (
+        ("cx_contacts_offered_total", C.offered),
+        ("cx_contacts_answered_total", C.answered),
+        ("cx_contacts_abandoned_total", C.abandoned),
+        ("cx_contacts_short_abandoned_total", C.short_abandoned),
+        ("cx_contacts_transferred_total", C.transferred),
+    ):
+        out[name].append((labels, totals[index]))
+    for window, v in windows:
+        wl = (*labels, window)
+        for outcome, index in OUTCOMES:
+            out["cx_window_contacts"].append(((*labels, outcome, window), v[index]))
+        counted_abandons = v[C.abandoned] - v[C.short_abandoned]
+        offered_outcomes = v[C.answered] + counted_abandons
+        _put(out, "cx_abandonment_ratio", wl, _ratio(counted_abandons, offered_outcomes))
+        mode = policy.service_level_mode
+        if mode == "abandons_ignored":
+            level = _ratio(v[C.answered_within], v[C.answered])
+        elif mode == "abandons_positive":
+            level = _ratio(v[C.answered_within] + v[C.abandoned_within], offered_outcomes)
+        else:
+            level = _ratio(v[C.answered_within], offered_outcomes)
+        _put(out, "cx_service_level_ratio", wl, level)
+        _put(
+            out,
+            "cx_average_speed_of_answer_seconds",
+            wl,
+            _ratio(v[C.wait_answered_ms], v[C.answered], 0.001),
+        )
+        _put(out, "cx_average_handle_seconds", wl, _ratio(v[C.handle_ms], v[C.handled], 0.001))
+        _put(
+            out,
+            "cx_first_response_average_seconds",
+            wl,
+            _ratio(v[C.first_response_ms], v[C.first_responses], 0.001),
+        )
+        _put(
+            out, "cx_response_average_seconds", wl, _ratio(v[C.response_ms], v[C.responses], 0.001)
+        )
+        _put(out, "cx_fcr_ratio", wl, _ratio(v[C.fcr_ok], v[C.fcr_flagged]))
+    edges = aggregates.edges_s[CONTACT]
+    for name, family in (
+        ("handle", "cx_handle_seconds"),
+        ("first_response", "cx_first_response_seconds"),
+        ("response", "cx_response_seconds"),
+    ):
+        _histogram(out, family, labels, series.hists.get(name), edges, 0.001)
+    for outcome in ("answered", "abandoned", "transferred"):
+        hist = series.hists.get(f"wait:{outcome}")
+        _histogram(out, "cx_wait_seconds", (*labels, outcome), hist, edges, 0.001)
+
+
+def _histogram(
+    out: dict, name: str, labels: tuple, hist: list[int] | None, edges: tuple, scale: float
+) -> None:
+    """Per-bucket counts (+Inf last, then the sum) → cumulative buckets in base units."""
+    if hist is None:
+        return
+    cumulative = 0
+    buckets = []
+    for edge, count in zip(edges, hist, strict=False):
+        cumulative += count
+        buckets.append((float(edge), cumulative))
+    cumulative += hist[len(edges)]
+    buckets.append((float("inf"), cumulative))
+    out[name].append((labels, Histogram(tuple(buckets), hist[-1] * scale, cumulative)))
+
+
+# -- tickets -----------------------------------------------------------------------
+
+
+def _ticket(out: dict, labels: tuple, series: Series, windows, aggregates: Aggregates) -> None:
+    totals = series.totals
+    out["cx_tickets_created_total"].append((labels, totals[T.created]))
+    out["cx_tickets_solved_total"].append((labels, totals[T.solved]))
+    out["cx_tickets_reopened_total"].append((labels, totals[T.reopened]))
+    for window, v in windows:
+        wl = (*labels, window)
+        solved = v[T.solved]
+        _put(
+            out,
+            "cx_ticket_first_reply_average_seconds",
+            wl,
+            _ratio(v[T.first_reply_ms], v[T.first_replies], 0.001),
+        )
+        _put(
+            out,
+            "cx_ticket_resolution_average_seconds",
+            wl,
+            _ratio(v[T.resolution_ms], v[T.resolutions], 0.001),
+        )
+        _put(out, "cx_reopen_ratio", wl, _ratio(v[T.reopened], solved))
+        _put(out, "cx_one_touch_ratio", wl, _ratio(v[T.one_touch], solved))
+        _put(out, "cx_replies_per_resolution", wl, _ratio(v[T.solved_agent_comments], solved))
+    for name, family in (
+        ("first_reply", "cx_ticket_first_reply_seconds"),
+        ("reply", "cx_ticket_reply_seconds"),
+        ("resolution", "cx_ticket_resolution_seconds"),
+    ):
+        hist = series.hists.get(name)
+        _histogram(out, family, labels, hist, aggregates.edges_s[TICKET], 0.001)
+
+
+# -- surveys -----------------------------------------------------------------------
+
+
+def _survey(out: dict, labels: tuple, series: Series, windows, aggregates: Aggregates) -> None:
+    kind, queue, channel = labels
+    totals = series.totals
+    out["cx_surveys_sent_total"].append((labels, totals[S.sent]))
+    out["cx_survey_responses_total"].append((labels, totals[S.responses]))
+    hist = series.hists.get("score")
+    _histogram(out, "cx_survey_score", labels, hist, aggregates.edges_s[SURVEY], 1)
+    for window, v in windows:
+        responses = v[S.responses]
+        _put(out, "cx_survey_response_ratio", (*labels, window), _ratio(responses, v[S.sent]))
+        ql = (queue, channel, window)
+        if kind == "csat":
+            _put(out, "cx_csat_ratio", ql, _ratio(v[S.positive], responses))
+        elif kind == "nps":
+            _put(out, "cx_nps_score", ql, _ratio(v[S.promoters] - v[S.detractors], responses, 100))
+        elif kind == "ces":
+            _put(out, "cx_ces_average", ql, _ratio(v[S.score_sum], responses))
+
+
+# -- teams: ESAT and occupancy -------------------------------------------------------
+
+
+def _teams(out: dict, aggregates: Aggregates, live, windows, at_ms: int, stale_ms: int) -> None:
+    """Occupancy adds the state each agent is in now, clipped to the window."""
+    now = minute_of(at_ms)
+    starts = [(name, (now - length + 1) * MINUTE_MS) for name, length in MINUTE_WINDOWS]
+    starts.append(("today", aggregates.days.midnight_ms(at_ms)))
+    ongoing: dict[str, dict[str, list[int]]] = {}  # team → window → [busy, available]
+    for descriptor in live:
+        if descriptor[0] != AGENT:
+            continue
+        _, state, _, team, since = descriptor
+        if state not in OCCUPANCY_STATES or since < at_ms - stale_ms:
+            continue
+        team = aggregates.teams(team)
+        per_window = ongoing.setdefault(team, {name: [0, 0] for name, _ in starts})
+        for name, start in starts:
+            spent = max(0, at_ms - max(since, start))
+            per_window[name][state == "available"] += spent
+    teams = {key[1] for key in aggregates.series if key[0] == TEAM} | set(ongoing)
+    for team in sorted(teams):
+        key = (TEAM, team)
+        sums = dict(windows.get(key, ())) if key in windows else {}
+        for name, _ in starts:
+            v = sums.get(name) or [0] * A.size
+            busy, available = ongoing.get(team, {}).get(name, [0, 0])
+            busy += v[A.busy_ms]
+            available += v[A.available_ms]
+            wl = (team, name)
+            _put(out, "cx_esat_ratio", wl, _ratio(v[A.esat_positive], v[A.esat_responses]))
+            _put(out, "cx_occupancy_ratio", wl, _ratio(busy, busy + available))
+
+
+# -- live gauges -------------------------------------------------------------------
+
+
+def _live_gauges(out, aggregates: Aggregates, live, config: Config, at_ms: int, stale_ms: int):
+    queue_label = aggregates.queues
+    waiting: dict[tuple, list[int]] = {}
+    agents: dict[tuple, int] = {}
+    tickets: dict[tuple, int] = {}
+    overdue: dict[tuple, int] = {}
+    agent_queues: set[str] = set()
+    for descriptor in live:
+        tag = descriptor[0]
+        if tag == WAITING:
+            _, queue, channel, since = descriptor
+            if since >= at_ms - stale_ms:
+                waiting.setdefault((queue_label(queue), channel), []).append(since)
+        elif tag == AGENT:
+            _, state, queues, _, since = descriptor
+            if since >= at_ms - stale_ms:
+                for queue in queues:
+                    q = queue_label(queue)
+                    agent_queues.add(q)
+                    agents[(q, state)] = agents.get((q, state), 0) + 1
+        elif tag == TICKET_LIVE:
+            _, queue, priority, status, replied, _, _ = descriptor
+            labels = (queue_label(queue), priority)
+            tickets[(*labels, status)] = tickets.get((*labels, status), 0) + 1
+            if not replied and first_reply_clock_ms(
+                descriptor, at_ms
+            ) > config.first_reply_target_ms(priority):
+                overdue[labels] = overdue.get(labels, 0) + 1
+    contact_series = {key[1:] for key in aggregates.series if key[0] == CONTACT} | set(waiting)
+    for labels in sorted(contact_series):
+        sinces = waiting.get(labels, [])
+        out["cx_contacts_waiting"].append((labels, len(sinces)))
+        oldest = min(sinces) if sinces else None
+        if oldest is not None:
+            out["cx_oldest_waiting_enqueued_timestamp_seconds"].append((labels, oldest / 1000))
+        out["cx_longest_wait_seconds"].append(
+            (labels, max(0.0, (at_ms - oldest) / 1000) if oldest else 0.0)
+        )
+    for queue in sorted(agent_queues | {labels[0] for labels in contact_series}):
+        for state in LIVE_AGENT_STATES:
+            out["cx_agents"].append(((queue, state), agents.get((queue, state), 0)))
+    ticket_series = {key[1:] for key in aggregates.series if key[0] == TICKET}
+    ticket_series |= {labels[:2] for labels in tickets}
+    for labels in sorted(ticket_series):
+        for status in OPEN_TICKET_STATUSES:
+            out["cx_tickets_open"].append(((*labels, status), tickets.get((*labels, status), 0)))
+        out["cx_tickets_first_reply_overdue"].append((labels, overdue.get(labels, 0)))
+
+
+# -- health and configuration -------------------------------------------------------
+
+
+def _health(out: dict, health: Health, aggregates: Aggregates, at_ms: int) -> None:
+    for (topic, kind), n in sorted(health.events.items()):
+        out["cx_events_total"].append(((topic, kind), n))
+    for (topic, reason), n in sorted(health.invalid.items()):
+        out["cx_events_invalid_total"].append(((topic, reason), n))
+    for name, counter in (
+        ("cx_events_duplicate_total", health.duplicate),
+        ("cx_events_late_total", health.late),
+        ("cx_events_future_total", health.future),
+    ):
+        for topic, n in sorted(counter.items()):
+            out[name].append(((topic,), n))
+    for (topic, kind), n in sorted(health.unmatched.items()):
+        out["cx_events_unmatched_total"].append(((topic, kind), n))
+    overflow = aggregates.queues.overflowed + aggregates.teams.overflowed
+    out["cx_label_overflow_total"].append(((), overflow + aggregates.channels.overflowed))
+    for topic, newest in sorted(health.newest_ms.items()):
+        out["cx_event_time_lag_seconds"].append(((topic,), (at_ms - newest) / 1000))
+    out["cx_build_info"].append(((__version__,), 1))
+
+
+def _config(out: dict, aggregates: Aggregates, config: Config) -> None:
+    queues = {key[2] if key[0] == SURVEY else key[1] for key in aggregates.series if key[0] != TEAM}
+    for queue in sorted(queues - {OTHER}):
+        policy = config.policy(queue)
+        out["cx_config_service_level_target_ratio"].append(((queue,), policy.service_level_target))
+        out["cx_config_service_level_threshold_seconds"].append(
+            ((queue,), policy.service_level_threshold_seconds)
+        )
+        out["cx_config_abandonment_alert_ratio"].append(((queue,), policy.abandonment_alert))
+        out["cx_config_csat_target_ratio"].append(((queue,), policy.csat_target))
+    for priority, seconds in config.first_reply_target_seconds.items():
+        out["cx_config_first_reply_target_seconds"].append(((priority,), seconds))

@@ -1,0 +1,27 @@
+"""Pipeline-health counters: what came in, what was refused and why."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+
+class Health:
+    """Counters keyed by label tuples, plus the newest event time per topic."""
+
+    __slots__ = ("duplicate", "events", "future", "invalid", "late", "newest_ms", "unmatched")
+
+    def __init__(self) -> None:
+        self.events: Counter[tuple[str, str]] = Counter()  # (topic, type)
+        self.invalid: Counter[tuple[str, str]] = Counter()  # (topic, reason)
+        self.duplicate: Counter[str] = Counter()  # topic
+        self.late: Counter[str] = Counter()
+        self.future: Counter[str] = Counter()
+        self.unmatched: Counter[tuple[str, str]] = Counter()  # (topic, type)
+        self.newest_ms: dict[str, int] = {}
+
+    def merge(self, other: Health) -> None:
+        """Add another worker partition's counters (the exporter sums what it owns)."""
+        for name in ("events", "invalid", "duplicate", "late", "future", "unmatched"):
+            getattr(self, name).update(getattr(other, name))
+        for topic, ms in other.newest_ms.items():
+            self.newest_ms[topic] = max(ms, self.newest_ms.get(topic, ms))
