@@ -1,0 +1,1 @@
+"""Rendering evaluated KPI families: Prometheus (a Collector) and JSON."""
