@@ -1,0 +1,217 @@
+"""Core benchmark: ingest rate, evaluation time, state bytes per open entity.
+
+Run: .venv/bin/python bench/core_bench.py [--events N]
+
+Figures are reported next to a baseline measured in the same run on the same
+messages: ``orjson.loads`` plus one dict update per message, the least any consumer
+of these events does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import time
+import tracemalloc
+from dataclasses import replace
+
+import orjson
+
+from stream.core.config import Config
+from stream.core.engine import Engine
+from stream.core.evaluate import evaluate
+from stream.core.timeutil import MINUTE_MS, format_time, parse_time
+
+START = 1_795_500_000_000  # 2026-11-24T...Z, an arbitrary fixed instant
+
+
+def event(type_: str, t: int, n: int, **data) -> bytes:
+    return orjson.dumps(
+        {
+            "specversion": "1.0",
+            "id": f"{type_}-{n}",
+            "source": "/bench",
+            "type": type_,
+            "time": format_time(t),
+            "datacontenttype": "application/json",
+            "data": data,
+        }
+    )
+
+
+def realistic_mix(count: int, queues: int = 50, seed: int = 1) -> list[bytes]:
+    """Calls, chats, tickets, surveys and agent changes in a contact-center-like mix."""
+    rng = random.Random(seed)
+    out: list[bytes] = []
+    t = START
+    n = 0
+    while len(out) < count:
+        n += 1
+        t += rng.randint(5, 60)  # ms: about 30 new contacts, tickets... a second
+        q = f"queue-{rng.randrange(queues)}"
+        roll = rng.random()
+        if roll < 0.45:
+            prefix = "call" if rng.random() < 0.7 else "chat"
+            c = f"c{n}"
+            out.append(
+                event(
+                    f"{prefix}.queued",
+                    t,
+                    n,
+                    contact_id=c,
+                    queue=q,
+                    customer_id=f"u{rng.randrange(10**6)}",
+                )
+            )
+            if rng.random() < 0.1:
+                out.append(event(f"{prefix}.abandoned", t + 30_000, n, contact_id=c))
+                continue
+            out.append(
+                event(
+                    f"{prefix}.answered",
+                    t + 15_000,
+                    n,
+                    contact_id=c,
+                    agent_id=f"a{rng.randrange(500)}",
+                )
+            )
+            if prefix == "chat":
+                out.append(event("chat.message", t + 20_000, n, contact_id=c, author="agent"))
+            out.append(event(f"{prefix}.ended", t + 200_000, n, contact_id=c, resolved=True))
+            out.append(event(f"{prefix}.wrapup_ended", t + 230_000, n, contact_id=c, resolved=True))
+        elif roll < 0.7:
+            k = f"k{n}"
+            out.append(event("ticket.created", t, n, ticket_id=k, queue=q, priority="normal"))
+            out.append(event("ticket.commented", t + 600_000, n, ticket_id=k, author="agent"))
+            out.append(event("ticket.status_changed", t + 900_000, n, ticket_id=k, status="solved"))
+        elif roll < 0.85:
+            s = f"s{n}"
+            out.append(
+                event("survey.sent", t, n, survey_id=s, kind="csat", queue=q, channel="voice")
+            )
+            out.append(
+                event(
+                    "survey.responded",
+                    t + 60_000,
+                    n,
+                    survey_id=s,
+                    kind="csat",
+                    score=rng.randint(1, 5),
+                )
+            )
+        else:
+            states = ("available", "on_contact", "after_contact_work", "away")
+            out.append(
+                event(
+                    "agent.state_changed",
+                    t,
+                    n,
+                    agent_id=f"a{rng.randrange(500)}",
+                    state=rng.choice(states),
+                    queues=[q],
+                    team=f"team-{rng.randrange(20)}",
+                )
+            )
+    return out[:count]
+
+
+def bench_ingest(messages: list[bytes]) -> None:
+    table: dict = {}
+    began = time.perf_counter()
+    for raw in messages:
+        obj = orjson.loads(raw)
+        table[obj["id"]] = obj["time"]
+    baseline = len(messages) / (time.perf_counter() - began)
+    engine = Engine()
+    # The clock runs with the stream, as a live worker's wall clock does.
+    clocks = [orjson.loads(raw)["time"] for raw in messages]
+    clocks = [
+        START + 240_000 + i * (parse_time(clocks[-1]) - START) // len(messages)
+        for i in range(len(messages))
+    ]
+    began = time.perf_counter()
+    for raw, clock in zip(messages, clocks, strict=True):
+        engine.ingest(raw, clock)
+    rate = len(messages) / (time.perf_counter() - began)
+    print(f"ingest: {rate:,.0f} events/s (decode + validate + lifecycle + aggregates)")
+    print(
+        f"baseline orjson.loads + dict update: {baseline:,.0f} events/s; ratio {rate / baseline:.2f}"
+    )
+
+
+def bench_evaluate(queues: int = 1000) -> None:
+    """1,000 queues × 3 channels (voice, chat, and email tickets), every minute of an hour."""
+    engine = Engine(Config(limits=replace(Config().limits, max_queues=queues)))
+    now = START + 3_600_000
+    n = 0
+    for minute in range(60):
+        t = START + minute * MINUTE_MS
+        for q in range(queues):
+            for prefix in ("call", "chat"):
+                n += 1
+                c = f"{prefix}{q}-{minute}"
+                engine.ingest(event(f"{prefix}.queued", t, n, contact_id=c, queue=f"q{q}"), now)
+                n += 1
+                engine.ingest(
+                    event(f"{prefix}.answered", t + 5_000, n, contact_id=c, agent_id="a"), now
+                )
+            n += 1
+            engine.ingest(
+                event("ticket.created", t, n, ticket_id=f"k{q}-{minute}", queue=f"q{q}"), now
+            )
+    runs = []
+    for _ in range(3):
+        began = time.perf_counter()
+        families = evaluate(
+            engine.aggregates, engine.live.values(), engine.health, engine.config, now
+        )
+        runs.append(time.perf_counter() - began)
+    samples = sum(len(f.samples) for f in families)
+    print(
+        f"evaluate {queues} queues x 3 channels, 60 busy minutes: best {min(runs) * 1000:.0f} ms "
+        f"({samples:,} samples)"
+    )
+
+
+def bench_state_bytes(count: int = 100_000) -> None:
+    clock = START + 60_000
+    for kind, make in (
+        (
+            "open contact",
+            lambda i: event(
+                "call.queued", START, i, contact_id=f"c{i}", queue=f"q{i % 50}", customer_id=f"u{i}"
+            ),
+        ),
+        (
+            "open ticket",
+            lambda i: event(
+                "ticket.created", START, i, ticket_id=f"k{i}", queue=f"q{i % 50}", priority="high"
+            ),
+        ),
+    ):
+        messages = [make(i) for i in range(count)]
+        gc.collect()
+        tracemalloc.start()
+        engine = Engine()
+        before = tracemalloc.get_traced_memory()[0]
+        for raw in messages:
+            engine.ingest(raw, clock)
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        print(f"state per {kind}: {(after - before) / count:,.0f} bytes ({count:,} open)")
+        del engine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=200_000)
+    args = parser.parse_args()
+    bench_ingest(realistic_mix(args.events))
+    bench_evaluate()
+    bench_state_bytes()
+
+
+if __name__ == "__main__":
+    main()
