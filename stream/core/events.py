@@ -13,13 +13,26 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-CALLS, CHATS, TICKETS, SURVEYS, AGENTS = "cx.calls", "cx.chats", "cx.tickets", "cx.surveys", "cx.agents"
+CALLS, CHATS, TICKETS, SURVEYS, AGENTS = (
+    "cx.calls",
+    "cx.chats",
+    "cx.tickets",
+    "cx.surveys",
+    "cx.agents",
+)
 DEADLETTER = "cx.deadletter"
 SOURCE_TOPICS = (CALLS, CHATS, TICKETS, SURVEYS, AGENTS)
 
 CONTACT_ACTIONS = (
-    "queued", "answered", "abandoned", "transferred", "hold_started", "hold_ended",
-    "message", "ended", "wrapup_ended",
+    "queued",
+    "answered",
+    "abandoned",
+    "transferred",
+    "hold_started",
+    "hold_ended",
+    "message",
+    "ended",
+    "wrapup_ended",
 )
 CALL_ONLY_ACTIONS = frozenset({"hold_started", "hold_ended"})
 CHAT_ONLY_ACTIONS = frozenset({"message"})
@@ -49,16 +62,16 @@ AGENT_STATES = ("available", "on_contact", "after_contact_work", "away", "offlin
 
 #: Invalid-event reasons (label ``reason`` of cx_events_invalid_total), most basic first.
 INVALID_REASONS = (
-    "oversized",       # message larger than the configured limit
-    "bad_utf8",        # bytes are not UTF-8
-    "not_json",        # not parseable as JSON
-    "not_an_object",   # JSON, but not an object
-    "bad_envelope",    # CloudEvents envelope fields missing or wrong (specversion, id, ...)
-    "unknown_type",    # `type` is not one of SPEC §3
-    "missing_field",   # a required data field is absent
-    "wrong_type",      # a field has the wrong JSON type
-    "bad_value",       # a field has a value outside its allowed set or range
-    "bad_time",        # `time` is not RFC 3339 with an offset
+    "oversized",  # message larger than the configured limit
+    "bad_utf8",  # bytes are not UTF-8
+    "not_json",  # not parseable as JSON
+    "not_an_object",  # JSON, but not an object
+    "bad_envelope",  # CloudEvents envelope fields missing or wrong (specversion, id, ...)
+    "unknown_type",  # `type` is not one of SPEC §3
+    "missing_field",  # a required data field is absent
+    "wrong_type",  # a field has the wrong JSON type
+    "bad_value",  # a field has a value outside its allowed set or range
+    "bad_time",  # `time` is not RFC 3339 with an offset
 )
 
 
@@ -69,13 +82,13 @@ class ContactEvent(NamedTuple):
     source: str
     id: str
     time_ms: int
-    key: str                      # contact_id
-    action: str                   # queued, answered, ... (type without its prefix)
-    channel: str                  # "voice" | "chat"
-    queue: str | None = None      # queued: the queue; transferred: to_queue
-    customer: str | None = None   # hashed customer_id (queued)
-    agent: str | None = None      # answered
-    author: str | None = None     # message: customer | agent | bot
+    key: str  # contact_id
+    action: str  # queued, answered, ... (type without its prefix)
+    channel: str  # "voice" | "chat"
+    queue: str | None = None  # queued: the queue; transferred: to_queue
+    customer: str | None = None  # hashed customer_id (queued)
+    agent: str | None = None  # answered
+    author: str | None = None  # message: customer | agent | bot
     resolved: bool | None = None  # ended / wrapup_ended
 
 
@@ -86,16 +99,16 @@ class TicketEvent(NamedTuple):
     source: str
     id: str
     time_ms: int
-    key: str                      # ticket_id
-    action: str                   # created, commented, status_changed, assigned
+    key: str  # ticket_id
+    action: str  # created, commented, status_changed, assigned
     queue: str | None = None
-    priority: str | None = None   # created (default normal)
-    channel: str | None = None    # created (default email)
-    customer: str | None = None   # hashed customer_id
-    author: str | None = None     # commented: customer | agent
-    public: bool = True           # commented
-    status: str | None = None     # status_changed
-    agent: str | None = None      # assigned
+    priority: str | None = None  # created (default normal)
+    channel: str | None = None  # created (default email)
+    customer: str | None = None  # hashed customer_id
+    author: str | None = None  # commented: customer | agent
+    public: bool = True  # commented
+    status: str | None = None  # status_changed
+    agent: str | None = None  # assigned
 
 
 class SurveyEvent(NamedTuple):
@@ -105,10 +118,10 @@ class SurveyEvent(NamedTuple):
     source: str
     id: str
     time_ms: int
-    key: str                      # survey_id
-    action: str                   # sent, responded
-    kind: str                     # csat, nps, ces, esat
-    score: int | None = None      # responded
+    key: str  # survey_id
+    action: str  # sent, responded
+    kind: str  # csat, nps, ces, esat
+    score: int | None = None  # responded
     queue: str | None = None
     channel: str | None = None
     team: str | None = None
@@ -121,8 +134,8 @@ class AgentEvent(NamedTuple):
     source: str
     id: str
     time_ms: int
-    key: str                      # agent_id
-    action: str                   # state_changed
+    key: str  # agent_id
+    action: str  # state_changed
     state: str
     queues: tuple[str, ...] = ()
     team: str | None = None
@@ -134,6 +147,6 @@ Event = ContactEvent | TicketEvent | SurveyEvent | AgentEvent
 class Invalid(NamedTuple):
     """A message that could not become an event: it goes to the dead-letter topic."""
 
-    reason: str                   # one of INVALID_REASONS
-    detail: str                   # human-readable, for logs, stderr and dead-letter headers
-    topic: str | None = None      # the topic its type belongs to, when the type was readable
+    reason: str  # one of INVALID_REASONS
+    detail: str  # human-readable, for logs, stderr and dead-letter headers
+    topic: str | None = None  # the topic its type belongs to, when the type was readable
