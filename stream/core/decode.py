@@ -35,6 +35,8 @@ from .timeutil import parse_time
 
 __all__ = ["Decoder", "customer_hash"]
 
+#: Distinct time strings remembered before the cache starts over (about 150 kB).
+TIME_CACHE_SIZE = 1024
 _intern = sys.intern
 _new = tuple.__new__
 #: Builds an event from (source, id, time_ms, data) of an already validated object.
@@ -56,7 +58,7 @@ def customer_hash(customer_id: str) -> str:
 class Decoder:
     """Decodes and validates messages with the schemas compiled once per process."""
 
-    __slots__ = ("_max_bytes", "_routes", "_schemas")
+    __slots__ = ("_max_bytes", "_routes", "_schemas", "_times")
 
     def __init__(self, limits: Limits | None = None, schemas: Schemas | None = None) -> None:
         self._max_bytes = (limits or Limits()).max_event_bytes
@@ -65,6 +67,9 @@ class Decoder:
             type_: (self._schemas.by_type[type_], _builder(type_), topic)
             for type_, topic in TOPIC_OF_TYPE.items()
         }
+        #: Recently parsed times: events of one second (or millisecond) share a
+        #: timestamp, and a lookup costs a tenth of a parse.
+        self._times: dict[str, int] = {}
 
     def decode(self, raw: bytes, topic: str | None = None) -> Event | Invalid:
         """One message value → an event, or ``Invalid`` (its reason, detail and topic).
@@ -92,10 +97,16 @@ class Decoder:
         if not validator.is_valid(obj):
             reason, detail = explain(obj, self._schemas)
             return Invalid(reason, detail, type_topic)
-        try:
-            time_ms = parse_time(obj["time"])
-        except (ValueError, OverflowError) as exc:
-            return Invalid("bad_time", f"time: {_clip(str(exc))}", type_topic)
+        text = obj["time"]
+        time_ms = self._times.get(text)
+        if time_ms is None:
+            try:
+                time_ms = parse_time(text)
+            except (ValueError, OverflowError) as exc:
+                return Invalid("bad_time", f"time: {_clip(str(exc))}", type_topic)
+            if len(self._times) >= TIME_CACHE_SIZE:
+                self._times.clear()
+            self._times[text] = time_ms
         return build(_intern(obj["source"]), obj["id"], time_ms, obj["data"])
 
 

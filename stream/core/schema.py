@@ -99,7 +99,10 @@ def explain(instance: dict[str, Any], schemas: Schemas | None = None) -> tuple[s
         validator = schemas.envelope
         if type(type_) is str:
             found.append(("unknown_type", f"type: unknown event type {_show(type_)}"))
-    found.extend(_reason(error) for error in validator.iter_errors(instance))
+    try:
+        found.extend(_reason(error) for error in validator.iter_errors(instance))
+    except ValueError:  # jsonschema-rs reports errors only up to a nesting depth of ~255
+        found.extend(_reason(error) for error in validator.iter_errors(_prune(instance)))
     if not found:  # cannot happen for a refused instance; stay total anyway
         return "bad_value", "refused by its schema"
     return min(found, key=lambda pair: _RANK[pair[0]])
@@ -126,25 +129,38 @@ def _reason(error: jsonschema_rs.ValidationError) -> tuple[str, str]:
 
 def _describe(kind: str, args: dict[str, Any], error: Any, private: bool) -> str:
     """What was wrong, in words; never echoes a private value."""
-    value = "value" if private else _show(error.instance)
     if kind == "required":
         return "required field is missing"
     if kind == "type":
         got = _JSON_TYPE.get(type(error.instance), "value")
         return f"expected {' or '.join(args['types'])}, got {got}"
-    if kind == "enum":
-        return f"{value} is not one of {', '.join(map(str, args['options']))}"
     if kind == "const":
         return f"must be {_show(args['expected_value'])}"
-    if kind == "minimum":
-        return f"{value} is below the minimum {args['limit']}"
-    if kind == "maximum":
-        return f"{value} is above the maximum {args['limit']}"
     if kind == "minLength":
         return "must not be empty" if args["limit"] == 1 else f"shorter than {args['limit']}"
     if kind == "maxLength":
         return f"longer than {args['limit']} characters"
+    value = "value" if private else _show(error.instance)
+    if kind == "enum":
+        return f"{value} is not one of {', '.join(map(str, args['options']))}"
+    if kind == "minimum":
+        return f"{value} is below the minimum {args['limit']}"
+    if kind == "maximum":
+        return f"{value} is above the maximum {args['limit']}"
     return kind if private else _clip(error.message)
+
+
+def _prune(value: Any, depth: int = 8) -> Any:
+    """A copy with containers deeper than ``depth`` emptied (kept as array or object).
+
+    No schema looks deeper than ``data.queues[i]``, so the errors, and the reason, of
+    the pruned copy are those of the original.
+    """
+    if type(value) is dict:
+        return {k: _prune(v, depth - 1) for k, v in value.items()} if depth else {}
+    if type(value) is list:
+        return [_prune(v, depth - 1) for v in value] if depth else []
+    return value
 
 
 def _path(parts: list[str | int]) -> str:
@@ -158,8 +174,8 @@ def _show(value: Any) -> str:
     """A JSON rendering of a value, clipped so a detail stays one short line."""
     try:
         text = orjson.dumps(value).decode()
-    except TypeError:
-        text = repr(value)
+    except TypeError:  # nested too deep for orjson; repr could recurse just as deep
+        text = f"(an {_JSON_TYPE.get(type(value), 'value')})"
     return _clip(text)
 
 
