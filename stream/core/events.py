@@ -6,7 +6,8 @@ tables. Every family starts with the same five header fields so shared code
 (dedup, ordering, health counters) can treat them alike.
 
 Customer ids never reach these types in clear: the decoder replaces them with a
-short keyed hash (``customer``), which is all the FCR repeat check needs.
+short BLAKE2b hash (``customer``, pseudonymisation: unkeyed, so guessable ids such as
+phone numbers could be recovered by trial), which is all the FCR repeat check needs.
 """
 
 from __future__ import annotations
