@@ -4,7 +4,8 @@ The package is layered so that dependencies run one way:
 
 - ``stream.core``    pure KPI logic: decode, lifecycles, aggregates, evaluation (no I/O, no clock)
 - ``stream.export``  turns evaluated KPI families into Prometheus text or JSON
-- ``stream.runtime`` the Faust worker, producer and simulator shell around the core
+- ``stream.sim``     a deterministic traffic simulator (no clock, no Kafka)
+- ``stream.runtime`` the Kafka shell around the core: broker, producer, worker
 - ``stream.cli``     the ``cxkpi`` command
 """
 
