@@ -190,6 +190,34 @@ class Aggregates:
                 vector[index] += delta
         for name, value in observations:
             self._observe(series, key[0], name, value, weight)
+        if weight < 0:
+            self._drop_if_empty(key, series)
+
+    def _drop_if_empty(self, key: tuple, series: Series) -> None:
+        """After a retraction, forget what now holds nothing, as if never seen.
+
+        Otherwise an out-of-order delivery would leave zero-valued series (and a label
+        cap slot) that the in-order delivery never creates.
+        """
+        for name, hist in list(series.hists.items()):
+            if not any(hist[:-1]):
+                del series.hists[name]
+        if any(series.totals) or series.hists:
+            return
+        del self.series[key]
+        for cap, value in self._labels_of(key):
+            if not any(value in other for other in self.series):
+                cap.release(value)
+
+    def _labels_of(self, key: tuple) -> list[tuple[LabelCap, str]]:
+        kind = key[0]
+        if kind == CONTACT:
+            return [(self.queues, key[1]), (self.channels, key[2])]
+        if kind == TICKET:
+            return [(self.queues, key[1])]
+        if kind == SURVEY:
+            return [(self.queues, key[2]), (self.channels, key[3])]
+        return [(self.teams, key[1])]
 
     def _observe(self, series: Series, kind: str, name: str, value: int, weight: int) -> None:
         edges = self._edges_ms[kind]

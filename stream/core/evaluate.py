@@ -8,6 +8,7 @@ or average whose denominator is 0 is left out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
@@ -31,6 +32,13 @@ class Histogram(NamedTuple):
     buckets: tuple[tuple[float, int], ...]  # (upper edge in base units, cumulative count)
     sum: float
     count: int
+
+
+def le_text(edge: float) -> str:
+    """A bucket edge as Prometheus writes ``le``: whole numbers without a decimal point."""
+    if math.isinf(edge):
+        return "+Inf"
+    return str(int(edge)) if edge == int(edge) else repr(edge)
 
 
 class Family(NamedTuple):
@@ -271,7 +279,7 @@ def _teams(out: dict, aggregates: Aggregates, live, windows, at_ms: int, stale_m
         _, state, _, team, since = descriptor
         if state not in OCCUPANCY_STATES or since < at_ms - stale_ms:
             continue
-        team = aggregates.teams(team)
+        team = aggregates.teams.peek(team)
         per_window = ongoing.setdefault(team, {name: [0, 0] for name, _ in starts})
         for name, start in starts:
             spent = max(0, at_ms - max(since, start))
@@ -294,7 +302,7 @@ def _teams(out: dict, aggregates: Aggregates, live, windows, at_ms: int, stale_m
 
 
 def _live_gauges(out, aggregates: Aggregates, live, config: Config, at_ms: int, stale_ms: int):
-    queue_label = aggregates.queues
+    queue_label = aggregates.queues.peek
     waiting: dict[tuple, list[int]] = {}
     agents: dict[tuple, int] = {}
     tickets: dict[tuple, int] = {}

@@ -65,4 +65,7 @@ def net(new: Iterable[Fact], old: Iterable[Fact]) -> list[Fact]:
     for fact in old:
         head = fact[:4]
         weights[head] = weights.get(head, 0) - fact.weight
-    return [Fact(*head, weight) for head, weight in weights.items() if weight]
+    # Retractions first, so that what they free (a label-cap slot) is free for the rest.
+    changed = [Fact(*head, weight) for head, weight in weights.items() if weight]
+    changed.sort(key=lambda fact: fact.weight > 0)
+    return changed

@@ -26,3 +26,16 @@ class LabelCap:
             return value
         self.overflowed += 1
         return OTHER
+
+    def peek(self, value: str) -> str:
+        """The label a value would get, without registering or counting it.
+
+        For evaluation, which must not change state: every scrape would count again.
+        """
+        if value in self.known or len(self.known) < self.limit:
+            return value
+        return OTHER
+
+    def release(self, value: str) -> None:
+        """Free a value's slot: a retraction removed the only series that used it."""
+        self.known.discard(value)

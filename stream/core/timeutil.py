@@ -18,6 +18,9 @@ FUTURE_TOLERANCE_MS = 5 * MINUTE_MS
 #: The minute windows of SPEC §5 and their length in minutes.
 MINUTE_WINDOWS: tuple[tuple[str, int], ...] = (("5m", 5), ("15m", 15), ("1h", 60))
 WINDOW_NAMES = ("5m", "15m", "1h", "today")
+#: Event times outside these years are refused as bad_time: no contact center runs
+#: there, and local-day arithmetic near datetime's limits would overflow.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
 
 
 def parse_time(text: str) -> int:
@@ -27,6 +30,8 @@ def parse_time(text: str) -> int:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise ValueError(f"time has no UTC offset: {text!r}")
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"time is outside {EARLIEST_YEAR}..{LATEST_YEAR}: {text!r}")
     return int(moment.timestamp() * 1000)
 
 

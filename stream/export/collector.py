@@ -8,7 +8,6 @@ metric-family objects. The registry is injected, never assumed, so tests and
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -21,7 +20,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from ..core.catalog import SPECS
-from ..core.evaluate import Family, Histogram
+from ..core.evaluate import Family, Histogram, le_text
 
 
 class KpiCollector(Collector):
@@ -43,7 +42,7 @@ def to_metric(family: Family) -> Metric:
     if family.kind == "histogram":
         for labels, value in family.samples:
             assert isinstance(value, Histogram)
-            buckets = [(_le(edge), count) for edge, count in value.buckets]
+            buckets = [(le_text(edge), count) for edge, count in value.buckets]
             metric.add_metric(list(labels), buckets, value.sum)
     else:
         for labels, value in family.samples:
@@ -57,12 +56,6 @@ def _empty(name: str, kind: str, help_text: str, labels: tuple[str, ...]) -> Met
     if kind == "histogram":
         return HistogramMetricFamily(name, help_text, labels=labels)
     return GaugeMetricFamily(name, help_text, labels=labels)
-
-
-def _le(edge: float) -> str:
-    if math.isinf(edge):
-        return "+Inf"
-    return str(int(edge)) if edge == int(edge) else repr(edge)
 
 
 def render(families: Iterable[Family]) -> bytes:

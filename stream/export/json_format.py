@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import orjson
 
-from ..core.evaluate import Family, Histogram
+from ..core.evaluate import Family, Histogram, le_text
 from ..core.timeutil import format_time
 
 
@@ -19,7 +18,7 @@ def to_json(families: Iterable[Family], at_ms: int | None) -> bytes:
         for labels, value in family.samples:
             sample: dict = {"labels": dict(zip(family.labels, labels, strict=True))}
             if isinstance(value, Histogram):
-                sample["buckets"] = {_le(edge): count for edge, count in value.buckets}
+                sample["buckets"] = {le_text(edge): count for edge, count in value.buckets}
                 sample["sum"] = value.sum
                 sample["count"] = value.count
             else:
@@ -28,7 +27,3 @@ def to_json(families: Iterable[Family], at_ms: int | None) -> bytes:
         out[family.name] = {"type": family.kind, "help": family.help, "samples": samples}
     document = {"at": format_time(at_ms) if at_ms is not None else None, "families": out}
     return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
-
-
-def _le(edge: float) -> str:
-    return "+Inf" if math.isinf(edge) else f"{edge:g}"

@@ -262,3 +262,20 @@ def test_occupancy_of_an_ongoing_state_started_before_the_window():
         "1h": pytest.approx(1110 / 1230),
         "today": pytest.approx(1110 / 1230),
     }
+
+
+def test_occupancy_today_starts_at_local_midnight():
+    # Asia/Kolkata: 2024-05-02 00:00 IST = 2024-05-01T18:30Z; T = 18:40Z (00:10 IST).
+    # available 18:20–18:25, on contact 18:25–18:33, available since 18:33.
+    lines = [
+        agent("2024-05-01T18:20:00Z", "a1", "available", queues=["q"], team="t"),
+        agent("2024-05-01T18:25:00Z", "a1", "on_contact"),
+        agent("2024-05-01T18:33:00Z", "a1", "available"),
+    ]
+    k = kpis(lines, "2024-05-01T18:40:00Z", {"timezone": "Asia/Kolkata"})
+    assert k.by_window("cx_occupancy_ratio", team="t") == {
+        "5m": 0.0,  # from 18:36: available only
+        "15m": pytest.approx(420 / 840),  # from 18:26: 420 busy, 420 available
+        "1h": pytest.approx(480 / 1200),  # all: 480 busy, 300 + 420 available
+        "today": pytest.approx(180 / 600),  # from 18:30: 180 busy, 420 available
+    }
