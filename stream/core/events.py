@@ -51,6 +51,15 @@ TOPIC_OF_TYPE: dict[str, str] = {
     "agent.state_changed": AGENTS,
 }
 
+#: The data field whose value is the entity id and the Kafka message key, by type prefix.
+KEY_FIELD_OF_PREFIX = {
+    "call": "contact_id",
+    "chat": "contact_id",
+    "ticket": "ticket_id",
+    "survey": "survey_id",
+    "agent": "agent_id",
+}
+
 #: Contact channel label by type prefix (SPEC §4: voice for call.*, chat for chat.*).
 CHANNEL_OF_PREFIX = {"call": "voice", "chat": "chat"}
 

@@ -26,11 +26,10 @@ import orjson
 from aiokafka.errors import MessageSizeTooLargeError
 
 from ..core.errors import CxkpiError
-from ..core.events import CALLS, TOPIC_OF_TYPE
+from ..core.events import CALLS, KEY_FIELD_OF_PREFIX, TOPIC_OF_TYPE
 from .kafka_settings import KafkaSettings
 
 __all__ = [
-    "KEY_FIELD_OF_PREFIX",
     "BrokerUnreachable",
     "EventProducer",
     "MessageTooLarge",
@@ -43,14 +42,6 @@ __all__ = [
 
 TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code
 
-#: The data field whose value is the message key, by type prefix (SPEC §3).
-KEY_FIELD_OF_PREFIX = {
-    "call": "contact_id",
-    "chat": "contact_id",
-    "ticket": "ticket_id",
-    "survey": "survey_id",
-    "agent": "agent_id",
-}
 
 
 class ProduceError(CxkpiError):

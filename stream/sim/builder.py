@@ -14,7 +14,7 @@ import random
 import uuid
 from typing import Any, NamedTuple
 
-from ..core.events import TOPIC_OF_TYPE
+from ..core.events import KEY_FIELD_OF_PREFIX, TOPIC_OF_TYPE
 from ..core.timeutil import format_time
 
 #: The system that would send each event family.
@@ -24,14 +24,6 @@ SOURCE_OF_PREFIX = {
     "ticket": "/sim/helpdesk",
     "survey": "/sim/surveys",
     "agent": "/sim/wfm",
-}
-#: The data field holding the entity id, which is also the Kafka message key.
-KEY_FIELD_OF_PREFIX = {
-    "call": "contact_id",
-    "chat": "contact_id",
-    "ticket": "ticket_id",
-    "survey": "survey_id",
-    "agent": "agent_id",
 }
 
 
