@@ -273,13 +273,14 @@ def _teams(out: dict, aggregates: Aggregates, live, windows, at_ms: int, stale_m
     starts = [(name, (now - length + 1) * MINUTE_MS) for name, length in MINUTE_WINDOWS]
     starts.append(("today", aggregates.days.midnight_ms(at_ms)))
     ongoing: dict[str, dict[str, list[int]]] = {}  # team → window → [busy, available]
+    team_label = aggregates.teams.view()
     for descriptor in live:
         if descriptor[0] != AGENT:
             continue
         _, state, _, team, since = descriptor
         if state not in OCCUPANCY_STATES or since < at_ms - stale_ms:
             continue
-        team = aggregates.teams.peek(team)
+        team = team_label(team)
         per_window = ongoing.setdefault(team, {name: [0, 0] for name, _ in starts})
         for name, start in starts:
             spent = max(0, at_ms - max(since, start))
@@ -302,7 +303,7 @@ def _teams(out: dict, aggregates: Aggregates, live, windows, at_ms: int, stale_m
 
 
 def _live_gauges(out, aggregates: Aggregates, live, config: Config, at_ms: int, stale_ms: int):
-    queue_label = aggregates.queues.peek
+    queue_label = aggregates.queues.view()
     waiting: dict[tuple, list[int]] = {}
     agents: dict[tuple, int] = {}
     tickets: dict[tuple, int] = {}

@@ -7,6 +7,8 @@ into ``__other__`` and every fact folded that way is counted (cx_label_overflow_
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 OTHER = "__other__"
 
 
@@ -27,14 +29,22 @@ class LabelCap:
         self.overflowed += 1
         return OTHER
 
-    def peek(self, value: str) -> str:
-        """The label a value would get, without registering or counting it.
+    def view(self) -> Callable[[str], str]:
+        """A labeller for one evaluation: it applies the same limit to values seen only
+        there (say a queue known only from live agents) without changing this cap or
+        counting overflow, which every scrape would otherwise count again."""
+        known = set(self.known)
+        limit = self.limit
 
-        For evaluation, which must not change state: every scrape would count again.
-        """
-        if value in self.known or len(self.known) < self.limit:
-            return value
-        return OTHER
+        def label(value: str) -> str:
+            if value in known:
+                return value
+            if len(known) < limit:
+                known.add(value)
+                return value
+            return OTHER
+
+        return label
 
     def release(self, value: str) -> None:
         """Free a value's slot: a retraction removed the only series that used it."""

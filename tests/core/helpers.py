@@ -123,9 +123,7 @@ class Kpis:
             "answered_within_threshold",
             "transferred",
         )
-        return {
-            o: self("cx_window_contacts", **labels, outcome=o, window=window) for o in names
-        }
+        return {o: self("cx_window_contacts", **labels, outcome=o, window=window) for o in names}
 
 
 def cfg(raw: dict | None = None) -> Config:

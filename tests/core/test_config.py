@@ -72,7 +72,10 @@ def test_queue_overrides_inherit_the_service_section():
     [
         ({"servce": {}}, ["servce", "service", "queues", "limits", "timezone"]),
         ({"service": {"threshold": 5}}, ["service.threshold", "service_level_threshold_seconds"]),
-        ({"service": {"service_level_mode": "abandons_maybe"}}, ["service.service_level_mode", *MODES]),
+        (
+            {"service": {"service_level_mode": "abandons_maybe"}},
+            ["service.service_level_mode", *MODES],
+        ),
         (
             {"queues": {"billing": {"service_level_mode": "strict"}}},
             ["queues.billing.service_level_mode", *MODES],
@@ -128,7 +131,7 @@ def test_load_config_from_toml(tmp_path):
     path.write_text(
         'timezone = "Europe/Berlin"\n'
         "[service]\nservice_level_threshold_seconds = 25\n"
-        "[queues.billing]\nservice_level_mode = \"abandons_ignored\"\n"
+        '[queues.billing]\nservice_level_mode = "abandons_ignored"\n'
         "[tickets.first_reply_target_seconds]\nurgent = 1800\n"
         "[limits]\nmax_queues = 3\n"
     )
@@ -151,5 +154,5 @@ def test_load_config_errors(tmp_path):
         load_config(broken)
     wrong = tmp_path / "wrong.toml"
     wrong.write_text("[service]\nservice_level_mode = 'fast'\n")
-    with pytest.raises(ConfigError, match="service.service_level_mode"):
+    with pytest.raises(ConfigError, match=r"service\.service_level_mode"):
         load_config(wrong)

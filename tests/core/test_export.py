@@ -66,8 +66,9 @@ def samples(parsed, family: str, name: str | None = None) -> list:
 
 def test_text_parses_and_every_catalog_family_is_described(parsed):
     # the parser names counter families without their _total suffix
-    names = {spec.name.removesuffix("_total") if spec.kind == "counter" else spec.name
-             for spec in SPECS}
+    names = {
+        spec.name.removesuffix("_total") if spec.kind == "counter" else spec.name for spec in SPECS
+    }
     assert set(parsed) == names
     for spec in SPECS:
         family = parsed[spec.name.removesuffix("_total") if spec.kind == "counter" else spec.name]
@@ -113,7 +114,9 @@ def test_histogram_buckets_include_spec_edges_and_configured_thresholds(parsed):
 
 
 def test_ticket_histograms_include_the_first_reply_targets(parsed):
-    buckets = samples(parsed, "cx_ticket_first_reply_seconds", "cx_ticket_first_reply_seconds_bucket")
+    buckets = samples(
+        parsed, "cx_ticket_first_reply_seconds", "cx_ticket_first_reply_seconds_bucket"
+    )
     edges = [s.labels["le"] for s in buckets]
     for edge in (*BASE_EDGES, "5400", "14400", "28800", "86400", "+Inf"):
         assert edge in edges, edge

@@ -316,9 +316,7 @@ def test_transfer_while_waiting_splits_the_wait_per_queue():
     assert k("cx_wait_seconds", **A, outcome="answered") is None
     answered = k("cx_wait_seconds", **B, outcome="answered")
     assert (answered.count, answered.sum) == (1, pytest.approx(8))
-    assert k.by_window("cx_average_speed_of_answer_seconds", **B) == everywhere(
-        pytest.approx(8)
-    )
+    assert k.by_window("cx_average_speed_of_answer_seconds", **B) == everywhere(pytest.approx(8))
     # A: no answered or abandoned contact, so no ratio or ASA
     assert k.by_window("cx_average_speed_of_answer_seconds", **A) == {}
     assert k.by_window("cx_service_level_ratio", **A) == {}
@@ -349,12 +347,8 @@ def test_transfer_by_the_agent_measures_a_new_wait_in_the_target_queue():
     assert k("cx_contacts_transferred_total", **A) == 1
     # no wait ended at the transfer: it was not waiting
     assert k("cx_wait_seconds", **A, outcome="transferred") is None
-    assert k.by_window("cx_average_speed_of_answer_seconds", **A) == everywhere(
-        pytest.approx(5)
-    )
-    assert k.by_window("cx_average_speed_of_answer_seconds", **B) == everywhere(
-        pytest.approx(30)
-    )
+    assert k.by_window("cx_average_speed_of_answer_seconds", **A) == everywhere(pytest.approx(5))
+    assert k.by_window("cx_average_speed_of_answer_seconds", **B) == everywhere(pytest.approx(30))
     assert k.by_window("cx_service_level_ratio", **B) == everywhere(0.0)  # 30 s > 20 s
     assert k("cx_contacts_waiting", **B) == 0
 
@@ -395,12 +389,8 @@ def test_chat_first_response_and_responses():
         chat("wrapup_ended", 170, "s1"),
     ]
     k = kpis(lines, 300)
-    assert k.by_window("cx_first_response_average_seconds", **CH) == everywhere(
-        pytest.approx(30)
-    )
-    assert k.by_window("cx_response_average_seconds", **CH) == everywhere(
-        pytest.approx(26 / 3)
-    )
+    assert k.by_window("cx_first_response_average_seconds", **CH) == everywhere(pytest.approx(30))
+    assert k.by_window("cx_response_average_seconds", **CH) == everywhere(pytest.approx(26 / 3))
     first = k("cx_first_response_seconds", **CH)
     assert (first.count, first.sum) == (1, pytest.approx(30))
     responses = k("cx_response_seconds", **CH)
@@ -408,9 +398,7 @@ def test_chat_first_response_and_responses():
     assert dict(responses.buckets)[5] == 1
     assert dict(responses.buckets)[10] == 2
     assert dict(responses.buckets)[15] == 3
-    assert k.by_window("cx_average_speed_of_answer_seconds", **CH) == everywhere(
-        pytest.approx(20)
-    )
+    assert k.by_window("cx_average_speed_of_answer_seconds", **CH) == everywhere(pytest.approx(20))
     assert k.by_window("cx_average_handle_seconds", **CH) == everywhere(pytest.approx(90))
     # the chat channel label never leaks into voice series
     assert k("cx_contacts_offered_total", queue="web", channel="voice") is None
@@ -424,9 +412,7 @@ def test_chat_first_response_attributed_when_sent():
         chat("message", 270, "s1", author="agent"),
     ]
     k = kpis(lines, 480)
-    assert k.by_window("cx_first_response_average_seconds", **CH) == everywhere(
-        pytest.approx(270)
-    )
+    assert k.by_window("cx_first_response_average_seconds", **CH) == everywhere(pytest.approx(270))
     assert k.outcomes("5m", **CH)["offered"] == 0
     assert k.outcomes("15m", **CH)["offered"] == 1
 

@@ -169,7 +169,9 @@ def test_open_tickets_by_status():
         ticket("commented", 5, "urgent1", author="agent"),  # comments don't change status
     ]
     k = kpis(lines, 300)
-    assert {s: k("cx_tickets_open", **BN, status=s) for s in ("new", "open", "pending", "on_hold")} == {
+    assert {
+        s: k("cx_tickets_open", **BN, status=s) for s in ("new", "open", "pending", "on_hold")
+    } == {
         "new": 1,
         "open": 2,
         "pending": 1,
@@ -259,7 +261,9 @@ def test_first_reply_overdue_single_cases():
         "exact": 0,
         "done": 0,
     }
-    got = {key: kpis(evs, 4000)("cx_tickets_first_reply_overdue", **UQ) for key, evs in by_key.items()}
+    got = {
+        key: kpis(evs, 4000)("cx_tickets_first_reply_overdue", **UQ) for key, evs in by_key.items()
+    }
     assert got == expected
 
 
