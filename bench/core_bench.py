@@ -136,7 +136,8 @@ def bench_ingest(messages: list[bytes]) -> None:
     rate = len(messages) / (time.perf_counter() - began)
     print(f"ingest: {rate:,.0f} events/s (decode + validate + lifecycle + aggregates)")
     print(
-        f"baseline orjson.loads + dict update: {baseline:,.0f} events/s; ratio {rate / baseline:.2f}"
+        f"baseline orjson.loads + dict update: {baseline:,.0f} events/s; "
+        f"ratio {rate / baseline:.2f}"
     )
 
 
