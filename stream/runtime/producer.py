@@ -43,7 +43,6 @@ __all__ = [
 TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code
 
 
-
 class ProduceError(CxkpiError):
     """The broker did not take the events (delivery failed or timed out)."""
 
