@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from ..core.errors import CxkpiError
 from ..core.events import SOURCE_TOPICS
+from .inputs import read_lines
 
 if TYPE_CHECKING:
     from ..runtime.kafka_settings import KafkaSettings
@@ -237,15 +238,8 @@ async def _lines(paths: list[str]) -> AsyncIterator[tuple[str, bytes]]:
                 if line.strip():
                     yield f"{name}:{number}", line
             continue
-        try:
-            handle = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
-        except OSError as exc:
-            raise CxkpiError(f"cannot read {path}: {exc.strerror}") from None
-        with handle:
-            for number, line in enumerate(handle, start=1):
-                line = line.rstrip(b"\r\n")
-                if line.strip():
-                    yield f"{name}:{number}", line
+        for line in read_lines([path]):
+            yield f"{line.path}:{line.number}", line.raw
 
 
 async def _stream_lines(pipe: BinaryIO) -> AsyncIterator[bytes]:
