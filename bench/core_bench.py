@@ -20,7 +20,6 @@ import orjson
 
 from stream.core.config import Config
 from stream.core.engine import Engine
-from stream.core.evaluate import evaluate
 from stream.core.timeutil import MINUTE_MS, format_time, parse_time
 
 START = 1_795_500_000_000  # 2026-11-24T...Z, an arbitrary fixed instant
@@ -164,9 +163,7 @@ def bench_evaluate(queues: int = 1000) -> None:
     runs = []
     for _ in range(3):
         began = time.perf_counter()
-        families = evaluate(
-            engine.aggregates, engine.live.values(), engine.health, engine.config, now
-        )
+        families = engine.families(now)
         runs.append(time.perf_counter() - began)
     samples = sum(len(f.samples) for f in families)
     print(

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable
-from typing import NamedTuple
 
 from . import facts as F
 from .config import Config
 from .facts import Fact
 from .labels import LabelCap
-from .timeutil import MINUTE_MS, LocalDays, horizon_minute, minute_of
+from .timeutil import MINUTE_MS, LocalDays, Retention, retention_at
 
 #: Histogram edges of SPEC §6 (seconds), before the configured thresholds are added.
 BASE_EDGES_S = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800, 3600)
@@ -91,13 +90,6 @@ class Series:
         self.hists: dict[str, list[int]] = {}  # bucket counts..., then the sum
 
 
-class Retention(NamedTuple):
-    """Where buckets stop being kept, for one ingest clock."""
-
-    first_minute: int  # oldest minute bucket still kept (clock minute − 60)
-    first_day: int  # oldest local day still kept (the horizon's day)
-
-
 class Aggregates:
     """All series of all queues and teams, fed with facts."""
 
@@ -142,17 +134,14 @@ class Aggregates:
             F.TICKET_RESOLUTION: self._ticket_timed(T.resolutions, "resolution"),
             F.SURVEY_SENT: self._survey_sent,
             F.SURVEY_RESPONSE: self._survey_response,
+            F.ESAT: self._esat,
             F.AGENT_TIME: self._agent_time,
         }
 
     # -- retention -----------------------------------------------------------------
 
-    def retention(self, clock_ms: int) -> Retention:
-        first_day = self.days.day_of(horizon_minute(self.days, clock_ms) * MINUTE_MS)
-        return Retention(minute_of(clock_ms) - 60, first_day)
-
     def prune(self, clock_ms: int) -> None:
-        keep = self.retention(clock_ms)
+        keep = retention_at(self.days, clock_ms)
         for series in self.series.values():
             for old in [m for m in series.minutes if m < keep.first_minute]:
                 del series.minutes[old]
@@ -307,13 +296,31 @@ class Aggregates:
             changes.append((S.positive, int(score >= 4)))
         elif kind == "nps":
             changes += [(S.promoters, int(score >= 9)), (S.detractors, int(score <= 6))]
-        survey = (self._survey_key(fact), tuple(changes), (("score", score),))
-        if kind != "esat":
-            return (survey,)
-        team = ((A.esat_responses, 1), (A.esat_positive, int(score >= 4)))
-        return survey, ((TEAM, self.teams(fact.labels[3])), team, ())
+        return ((self._survey_key(fact), tuple(changes), (("score", score),)),)
+
+    def _esat(self, fact: Fact) -> tuple:
+        team = ((A.esat_responses, 1), (A.esat_positive, int(fact.value >= 4)))
+        return (((TEAM, self.teams(fact.labels[0])), team, ()),)
 
     def _agent_time(self, fact: Fact) -> tuple:
         team, state = fact.labels
         index = A.available_ms if state == "available" else A.busy_ms
         return (((TEAM, self.teams(team)), ((index, fact.value),), ()),)
+
+
+def merge_series(into: dict[tuple, Series], more: dict[tuple, Series]) -> None:
+    """Add series into a union; a key in both (only ``__other__``) is summed."""
+    for key, series in more.items():
+        have = into.get(key)
+        if have is None:
+            into[key] = series
+            continue
+        total = Series(len(series.totals))
+        total.totals = [a + b for a, b in zip(have.totals, series.totals, strict=True)]
+        for name in ("minutes", "days", "hists"):
+            mine, theirs = getattr(have, name), getattr(series, name)
+            summed = {k: list(v) for k, v in mine.items()}
+            for k, v in theirs.items():
+                summed[k] = [a + b for a, b in zip(summed[k], v, strict=True)] if k in summed else v
+            setattr(total, name, summed)
+        into[key] = total

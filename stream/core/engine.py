@@ -1,175 +1,101 @@
-"""The ingest pipeline: bytes → event → lifecycle → facts → aggregates.
+"""Both stages in one process: what ``cxkpi replay`` and the benchmarks run.
 
-``Engine`` is the whole core wired together in one process: what ``cxkpi replay`` runs,
-and what each worker partition runs behind Faust. It reads no clock: every ingest
-takes the clock it should judge lateness by (the wall clock live; the replayed
-stream's own progress offline), and ``evaluate`` takes the evaluation time.
+``Engine`` keeps stage-1 records and stage-2 slices in dicts and hands outputs
+straight from one stage to the other, in order. A worker runs the very same
+``EntityStage`` and ``QueueStage`` with its state in Faust tables and the outputs going
+through a Kafka topic, so live and replay agree for the same events. The engine reads
+no clock: every ingest takes the clock it judges lateness by (the replayed stream's own
+progress), and ``families`` takes the evaluation time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
 
-from .agents import AgentLifecycle
-from .aggregates import Aggregates, Retention
 from .config import Config
-from .contacts import ContactLifecycle
-from .customers import EMPTY, History
-from .customers import prune as prune_history
-from .customers import update as update_history
 from .decode import Decoder
-from .entity import Lifecycle, Record, apply, compact
-from .events import (
-    TOPIC_OF_TYPE,
-    AgentEvent,
-    ContactEvent,
-    Event,
-    Invalid,
-    SurveyEvent,
-    TicketEvent,
-)
-from .facts import CUSTOMER_QUEUED, CUSTOMER_WRAPPED, Fact
+from .entity import Record
+from .evaluate import Family, evaluate
+from .events import Event, Invalid
 from .health import Health
-from .surveys import SurveyLifecycle
-from .tickets import TicketLifecycle
-from .timeutil import DAY_MS, FUTURE_TOLERANCE_MS, HOUR_MS, MINUTE_MS, horizon_minute
+from .stages import INVALID, EntityStage, Output, QueueStage, Slice, empty_slice, union
 
-_CUSTOMER_KINDS = frozenset({CUSTOMER_QUEUED, CUSTOMER_WRAPPED})
-
-# What ingest did with one event (returned for tests, logs and the CLI).
-OK, DUPLICATE, LATE, FUTURE, UNMATCHED, INVALID = (
-    "ok",
-    "duplicate",
-    "late",
-    "future",
-    "unmatched",
-    "invalid",
-)
-
-
-class Family(NamedTuple):
-    """One lifecycle family: its state machine and its records by entity key."""
-
-    lifecycle: Lifecycle
-    records: dict[str, Record]
+#: Replay numbers outputs like a worker: events as one source, FCR outputs derived
+#: by customer routes as another (a worker's facts topic), each counting its own offsets.
+EVENTS, DERIVED = "replay", "replay/derived"
 
 
 class Engine:
     def __init__(self, config: Config | None = None) -> None:
         self.config = config = config or Config()
-        limits = config.limits
-        stale_ms = round(limits.contact_max_age_hours * HOUR_MS)
-        retention_ms = round(limits.ticket_retention_days * DAY_MS)
-        self.decoder = Decoder(limits)
-        self.families: dict[type, Family] = {
-            ContactEvent: Family(ContactLifecycle(stale_ms), {}),
-            TicketEvent: Family(TicketLifecycle(retention_ms), {}),
-            SurveyEvent: Family(SurveyLifecycle(retention_ms), {}),
-            AgentEvent: Family(AgentLifecycle(stale_ms), {}),
-        }
-        self.customers: dict[str, History] = {}
-        self.aggregates = Aggregates(config)
-        #: Live descriptors by (family name, entity key): who waits, which tickets are open...
-        self.live: dict[tuple[str, str], tuple] = {}
+        self.decoder = Decoder(config.limits)
+        self.entities = EntityStage(config)
+        self.queues = QueueStage(config)
+        self.records: dict[str, Record] = {}
+        self.slices: dict[str, Slice] = {}
         self.health = Health()
-        self._keep: tuple[int, Retention, int] = (-1, Retention(0, 0), 0)
-
-    # -- ingest --------------------------------------------------------------------
+        self._offsets = {EVENTS: 0, DERIVED: 0}
 
     def ingest(self, raw: bytes, clock_ms: int, topic: str | None = None) -> Event | Invalid:
         """Decode, validate and apply one message. Invalid messages are counted."""
         decoded = self.decoder.decode(raw, topic)
         if isinstance(decoded, Invalid):
-            self.health.invalid[(decoded.topic or topic or "unknown", decoded.reason)] += 1
+            self.count_invalid(decoded, topic)
             return decoded
         self.apply(decoded, clock_ms)
         return decoded
 
+    def count_invalid(self, invalid: Invalid, topic: str | None = None) -> str:
+        self.health.invalid[(invalid.topic or topic or "unknown", invalid.reason)] += 1
+        return INVALID
+
     def apply(self, event: Event, clock_ms: int) -> str:
         """Apply one decoded event as of ``clock_ms``; returns what happened to it."""
-        health = self.health
-        topic = TOPIC_OF_TYPE[event.type]
-        health.events[(topic, event.type)] += 1
-        t = event.time_ms
-        if t > clock_ms + FUTURE_TOLERANCE_MS:
-            health.future[topic] += 1
-            return FUTURE
-        if t > health.newest_ms.get(topic, -1):
-            health.newest_ms[topic] = t
-        keep, horizon = self._retention(clock_ms)
-        if t < horizon:
-            health.late[topic] += 1
-            return LATE
-        family = self.families[type(event)]
-        lifecycle, records = family
-        key = event.key
-        record = records.get(key)
-        applied = apply(lifecycle, record, event, key)
-        if applied.duplicate:
-            health.duplicate[topic] += 1
-            return DUPLICATE
-        records[key] = applied.record
-        before = lifecycle.live(record.state) if record is not None else None
-        after = lifecycle.live(applied.record.state)
-        if before != after:
-            self._set_live((lifecycle.__class__.__name__, key), after)
-        self.add_facts(applied.facts, keep)
-        if applied.refused:
-            health.unmatched[(topic, event.type)] += 1
-            return UNMATCHED
-        return OK
+        ref = self.entities.ref(event)
+        step = self.entities.step(event, self.records.get(ref), clock_ms, self.health)
+        if step.record is not None:
+            self.records[ref] = step.record
+        self._route(step.outputs, clock_ms)
+        return step.outcome
 
-    def add_facts(self, facts: Iterable[Fact], keep: Retention) -> None:
-        """Route facts: customer-history inputs first become FCR facts."""
-        aggregates = self.aggregates
-        for fact in facts:
-            if fact.kind in _CUSTOMER_KINDS:
-                customer = fact.labels[0]
-                history, derived = update_history(self.customers.get(customer, EMPTY), [fact])
-                self.customers[customer] = history
-                for output in derived:
-                    aggregates.add(output, keep)
-            else:
-                aggregates.add(fact, keep)
-
-    def _set_live(self, key: tuple[str, str], descriptor: tuple | None) -> None:
-        if descriptor is None:
-            self.live.pop(key, None)
-        else:
-            self.live[key] = descriptor
-
-    def _retention(self, clock_ms: int) -> tuple[Retention, int]:
-        """Retention and the late horizon (ms) for a clock, cached per clock minute."""
-        minute = clock_ms // MINUTE_MS
-        cached_minute, keep, horizon = self._keep
-        if minute != cached_minute:
-            horizon = horizon_minute(self.aggregates.days, clock_ms) * MINUTE_MS
-            keep = self.aggregates.retention(clock_ms)
-            self._keep = (minute, keep, horizon)
-        return keep, horizon
-
-    # -- housekeeping --------------------------------------------------------------
+    def _route(self, outputs: list[Output], clock_ms: int, source: str = EVENTS) -> None:
+        offset = self._offsets[source] = self._offsets[source] + 1
+        for ordinal, (route, fact) in enumerate(outputs):
+            slice_ = self.slices.get(route) or empty_slice()
+            slice_, derived = self.queues.apply(
+                route, slice_, (((source, offset, ordinal), fact),), clock_ms
+            )
+            self.slices[route] = slice_
+            if derived:
+                self._route(derived, clock_ms, DERIVED)
 
     def prune(self, clock_ms: int) -> None:
         """Drop what can no longer change any window; compact what can't be reordered.
 
         Safe to call at any time and as often as wanted: it never changes a result.
         """
-        _, horizon = self._retention(clock_ms)
-        for lifecycle, records in self.families.values():
-            name = lifecycle.__class__.__name__
-            for key, record in list(records.items()):
-                expires = lifecycle.expires_ms(record.state, record.last_ms)
-                if expires is not None and expires < horizon:
-                    del records[key]
-                    self.live.pop((name, key), None)
-                elif record.events and record.events[0].time_ms < horizon:
-                    records[key] = compact(lifecycle, record, horizon)
-        for customer, history in list(self.customers.items()):
-            kept = prune_history(history, horizon)
+        for ref, record in list(self.records.items()):
+            kept, outputs = self.entities.expire(ref, record, clock_ms)
             if kept is None:
-                del self.customers[customer]
+                del self.records[ref]
             else:
-                self.customers[customer] = kept
-        self.aggregates.prune(clock_ms)
+                self.records[ref] = kept
+            self._route(outputs, clock_ms)
+        for route, slice_ in list(self.slices.items()):
+            kept_slice = self.queues.prune(slice_, clock_ms)
+            if kept_slice is None:
+                del self.slices[route]
+            else:
+                self.slices[route] = kept_slice
+
+    def families(self, at_ms: int) -> list[Family]:
+        return evaluate_slices(self.queues, self.slices.values(), self.health, at_ms)
+
+
+def evaluate_slices(
+    queues: QueueStage, slices: Iterable[Slice], health: Health, at_ms: int
+) -> list[Family]:
+    """Every KPI family over some slices (all of them, or those a worker owns)."""
+    aggregates = queues.aggregates
+    aggregates.series, live = union(slices)
+    return evaluate(aggregates, live, health, queues.config, at_ms)

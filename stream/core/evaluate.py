@@ -278,7 +278,7 @@ def _teams(out: dict, aggregates: Aggregates, live, windows, at_ms: int, stale_m
         if descriptor[0] != AGENT:
             continue
         _, state, _, team, since = descriptor
-        if state not in OCCUPANCY_STATES or since < at_ms - stale_ms:
+        if team is None or state not in OCCUPANCY_STATES or since < at_ms - stale_ms:
             continue
         team = team_label(team)
         per_window = ongoing.setdefault(team, {name: [0, 0] for name, _ in starts})

@@ -48,8 +48,13 @@ TICKET_RESOLUTION = "ticket_resolution"  # latest solve only (earlier ones retra
 # Survey facts, labels (kind, queue, channel, team). value: score.
 SURVEY_SENT = "survey_sent"
 SURVEY_RESPONSE = "survey_response"
+# An employee survey's score for the agent's team, labels (team,). value: score.
+ESAT = "esat"
 # Agent time, labels (team, state). time: the minute it falls in; value: milliseconds.
 AGENT_TIME = "agent_time"
+# Not a fact but rides with them to stage 2: an entity's live descriptor changed,
+# labels (entity ref, descriptor or None). See ``stages.live_changes``.
+LIVE = "live"
 
 
 def net(new: Iterable[Fact], old: Iterable[Fact]) -> list[Fact]:

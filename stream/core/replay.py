@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from .config import Config
 from .engine import Engine
-from .evaluate import Family, evaluate
+from .evaluate import Family
 from .events import Event, Invalid
 
 PRUNE_EVERY = 10_000
@@ -25,9 +25,7 @@ class Replayed(NamedTuple):
     at_ms: int | None  # None: the input held no valid event and no --at was given
 
     def families(self) -> list[Family]:
-        engine = self.engine
-        at = self.at_ms if self.at_ms is not None else 0
-        return evaluate(engine.aggregates, engine.live.values(), engine.health, engine.config, at)
+        return self.engine.families(self.at_ms if self.at_ms is not None else 0)
 
 
 def replay(
@@ -47,7 +45,7 @@ def replay(
     for number, raw in enumerate(lines, start=1):
         decoded = decode(raw)
         if isinstance(decoded, Invalid):
-            engine.health.invalid[(decoded.topic or "unknown", decoded.reason)] += 1
+            engine.count_invalid(decoded)
             if on_invalid is not None:
                 on_invalid(number, decoded)
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import ClassVar, NamedTuple
 
 from .events import SurveyEvent
-from .facts import SURVEY_RESPONSE, SURVEY_SENT, Fact
+from .facts import ESAT, SURVEY_RESPONSE, SURVEY_SENT, Fact
 
 UNKNOWN = "unknown"
 
@@ -55,7 +55,11 @@ class SurveyLifecycle:
         if event.action == "sent":
             return merged._replace(sent=True), (Fact(SURVEY_SENT, labels, event.time_ms),)
         response = Fact(SURVEY_RESPONSE, labels, event.time_ms, event.score)
-        return merged._replace(responded=True), (response,)
+        if merged.kind != "esat":
+            return merged._replace(responded=True), (response,)
+        # The team's share is its own fact: it is summed per team, not per queue.
+        team = Fact(ESAT, (labels[3],), event.time_ms, event.score)
+        return merged._replace(responded=True), (response, team)
 
     def live(self, state: SurveyState) -> None:
         return None

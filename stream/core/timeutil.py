@@ -8,6 +8,7 @@ corrected facts relies on.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 MINUTE_MS = 60_000
@@ -88,3 +89,39 @@ def horizon_minute(days: LocalDays, at_ms: int) -> int:
     minutes cannot reach any window any more: their events are counted late.
     """
     return minute_of(min(days.midnight_ms(at_ms), at_ms - HOUR_MS))
+
+
+class Retention(NamedTuple):
+    """Where buckets stop being kept, for one clock."""
+
+    first_minute: int  # oldest minute bucket still kept (clock minute − 60)
+    first_day: int  # oldest local day still kept (the horizon's day)
+
+
+class Marks(NamedTuple):
+    keep: Retention
+    horizon_ms: int  # events older than this are late
+
+
+def retention_at(days: LocalDays, clock_ms: int) -> Retention:
+    first_day = days.day_of(horizon_minute(days, clock_ms) * MINUTE_MS)
+    return Retention(minute_of(clock_ms) - 60, first_day)
+
+
+class Horizons:
+    """Retention and the late horizon for a clock, computed once per clock minute."""
+
+    __slots__ = ("_cache", "days")
+
+    def __init__(self, timezone: str = "UTC") -> None:
+        self.days = LocalDays(timezone)
+        self._cache: tuple[int, Marks | None] = (-1, None)
+
+    def at(self, clock_ms: int) -> Marks:
+        minute = clock_ms // MINUTE_MS
+        cached_minute, marks = self._cache
+        if minute != cached_minute or marks is None:
+            horizon = horizon_minute(self.days, clock_ms) * MINUTE_MS
+            marks = Marks(retention_at(self.days, clock_ms), horizon)
+            self._cache = (minute, marks)
+        return marks

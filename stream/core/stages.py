@@ -1,0 +1,286 @@
+"""The two stages of SPEC §2 as pure code: what a worker runs per partition, and replay runs whole.
+
+Stage 1 (``EntityStage``) is keyed by entity: one event and its entity's record in, the
+new record and *outputs* out. Stage 2 (``QueueStage``) is keyed by *route*: the queue,
+team or customer an output belongs to. A route's state is a ``Slice``: the aggregates
+of its series, the live descriptors of the entities that are in it now (who waits in
+this queue, which tickets are open in it), and for a customer the FCR history.
+
+Outputs carry an id ``(source, offset, ordinal)``: the source partition and offset of
+the event that caused them and their position among its outputs. A slice remembers the
+highest id applied per source, so an output delivered twice (a worker re-reads events
+after a crash or a rebalance: Kafka is at-least-once) changes nothing the second time.
+Outputs of one source reach a route in id order, because one source partition is
+processed in order and its outputs for one route go through one partition in order.
+
+Replay (``engine.Engine``) runs both stages in one process over the same code, so live
+and offline agree by construction, not by a second implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from .agents import AGENT, AgentLifecycle
+from .aggregates import Aggregates, Series, merge_series
+from .config import Config
+from .contacts import WAITING, ContactLifecycle
+from .customers import EMPTY, History
+from .customers import prune as prune_history
+from .customers import update as update_history
+from .entity import Lifecycle, Record, apply, compact
+from .events import TOPIC_OF_TYPE, AgentEvent, ContactEvent, Event, SurveyEvent, TicketEvent
+from .facts import (
+    AGENT_TIME,
+    CUSTOMER_QUEUED,
+    CUSTOMER_WRAPPED,
+    ESAT,
+    LIVE,
+    SURVEY_RESPONSE,
+    SURVEY_SENT,
+    Fact,
+)
+from .health import Health
+from .surveys import SurveyLifecycle
+from .tickets import TICKET, TicketLifecycle
+from .timeutil import DAY_MS, FUTURE_TOLERANCE_MS, HOUR_MS, Horizons
+
+# What stage 1 did with one event (returned for tests, logs and the CLI).
+OK, DUPLICATE, LATE, FUTURE, UNMATCHED, INVALID = (
+    "ok",
+    "duplicate",
+    "late",
+    "future",
+    "unmatched",
+    "invalid",
+)
+
+#: Route prefixes: a queue, a team, a customer (hashed id).
+QUEUE, TEAM, CUSTOMER = "q:", "t:", "u:"
+
+Id = tuple[str, int, int]  # (source, offset, ordinal)
+Output = tuple[str, Fact]  # (route, fact)
+
+
+class Step(NamedTuple):
+    outcome: str
+    record: Record | None  # the entity's new record; None: unchanged
+    outputs: list[Output]
+
+
+class Slice(NamedTuple):
+    """Stage-2 state of one route.
+
+    Its dicts are updated in place (copying every series per batch would cost more
+    than the work), so a shell must store the returned slice again for the change to
+    reach its changelog. ``seen`` is replaced, never mutated: it is the commit mark.
+    """
+
+    series: dict[tuple, Series]
+    live: dict[str, tuple]  # entity ref → live descriptor
+    history: History
+    seen: dict[str, tuple[int, int]]  # source → highest (offset, ordinal) applied
+
+
+
+def empty_slice() -> Slice:
+    return Slice({}, {}, EMPTY, {})
+
+
+# -- routing -------------------------------------------------------------------------
+
+
+def route_of(fact: Fact) -> str:
+    """The stage-2 route a fact is summed in."""
+    kind = fact.kind
+    if kind in (CUSTOMER_QUEUED, CUSTOMER_WRAPPED):
+        return CUSTOMER + fact.labels[0]
+    if kind in (AGENT_TIME, ESAT):
+        return TEAM + fact.labels[0]
+    if kind in (SURVEY_SENT, SURVEY_RESPONSE):
+        return QUEUE + fact.labels[1]
+    return QUEUE + fact.labels[0]
+
+
+def split_live(descriptor: tuple | None) -> dict[str, tuple]:
+    """A live descriptor's parts by route.
+
+    An agent serving three queues is counted in each (cx_agents{queue}) and once in its
+    team (occupancy): each queue gets a copy that names only that queue and no team,
+    the team a copy that names no queue, so the union of all slices counts it right.
+    """
+    if descriptor is None:
+        return {}
+    tag = descriptor[0]
+    if tag == AGENT:
+        _, state, queues, team, since = descriptor
+        parts = {QUEUE + q: (AGENT, state, (q,), None, since) for q in queues}
+        if team is not None:
+            parts[TEAM + team] = (AGENT, state, (), team, since)
+        return parts
+    if tag in (WAITING, TICKET):
+        return {QUEUE + str(descriptor[1]): descriptor}
+    raise ValueError(f"unknown live descriptor {tag!r}")
+
+
+def live_changes(ref: str, before: tuple | None, after: tuple | None) -> list[Output]:
+    """LIVE outputs that move an entity's descriptor from ``before`` to ``after``."""
+    if before == after:
+        return []
+    old, new = split_live(before), split_live(after)
+    return [
+        (route, Fact(LIVE, (ref, new.get(route)), 0))
+        for route in sorted(old.keys() | new.keys())
+        if old.get(route) != new.get(route)
+    ]
+
+
+# -- stage 1 -------------------------------------------------------------------------
+
+
+class EntityStage:
+    """Events → entity records → routed outputs. Holds no records itself."""
+
+    def __init__(self, config: Config) -> None:
+        limits = config.limits
+        stale_ms = round(limits.contact_max_age_hours * HOUR_MS)
+        retention_ms = round(limits.ticket_retention_days * DAY_MS)
+        self.lifecycles: dict[type, tuple[str, Lifecycle]] = {
+            ContactEvent: ("contact", ContactLifecycle(stale_ms)),
+            TicketEvent: ("ticket", TicketLifecycle(retention_ms)),
+            SurveyEvent: ("survey", SurveyLifecycle(retention_ms)),
+            AgentEvent: ("agent", AgentLifecycle(stale_ms)),
+        }
+        self._by_family = {name: lifecycle for name, lifecycle in self.lifecycles.values()}
+        self.horizons = Horizons(config.timezone)
+
+    def ref(self, event: Event) -> str:
+        """The entity's key in stage-1 state: ``contact/C-1``, ``agent/A-7``..."""
+        return f"{self.lifecycles[type(event)][0]}/{event.key}"
+
+    def step(self, event: Event, record: Record | None, clock_ms: int, health: Health) -> Step:
+        """Apply one decoded event, judged by ``clock_ms``; count it in ``health``."""
+        topic = TOPIC_OF_TYPE[event.type]
+        health.events[(topic, event.type)] += 1
+        t = event.time_ms
+        if t > clock_ms + FUTURE_TOLERANCE_MS:
+            health.future[topic] += 1
+            return Step(FUTURE, None, [])
+        if t > health.newest_ms.get(topic, -1):
+            health.newest_ms[topic] = t
+        if t < self.horizons.at(clock_ms).horizon_ms:
+            health.late[topic] += 1
+            return Step(LATE, None, [])
+        family, lifecycle = self.lifecycles[type(event)]
+        applied = apply(lifecycle, record, event, event.key)
+        if applied.duplicate:
+            health.duplicate[topic] += 1
+            return Step(DUPLICATE, None, [])
+        new = applied.record
+        before = lifecycle.live(record.state) if record is not None else None
+        outputs = live_changes(f"{family}/{event.key}", before, lifecycle.live(new.state))
+        outputs += [(route_of(fact), fact) for fact in applied.facts]
+        if applied.refused:
+            health.unmatched[(topic, event.type)] += 1
+            return Step(UNMATCHED, new, outputs)
+        return Step(OK, new, outputs)
+
+    def expire(self, ref: str, record: Record, clock_ms: int) -> tuple[Record | None, list[Output]]:
+        """Housekeeping for one record: drop it (None) once it can change no window, or
+        compact what can no longer be reordered. Never changes a result."""
+        lifecycle = self._by_family[ref.split("/", 1)[0]]
+        horizon = self.horizons.at(clock_ms).horizon_ms
+        expires = lifecycle.expires_ms(record.state, record.last_ms)
+        if expires is not None and expires < horizon:
+            return None, live_changes(ref, lifecycle.live(record.state), None)
+        if record.events and record.events[0].time_ms < horizon:
+            return compact(lifecycle, record, horizon), []
+        return record, []
+
+    def live(self, ref: str, record: Record) -> tuple | None:
+        return self._by_family[ref.split("/", 1)[0]].live(record.state)
+
+
+# -- stage 2 -------------------------------------------------------------------------
+
+
+class QueueStage:
+    """Routed outputs → slices. Customer slices derive FCR outputs for queue routes."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.aggregates = Aggregates(config)
+        self.horizons = Horizons(config.timezone)
+
+    def apply(
+        self, route: str, slice_: Slice, items: Iterable[tuple[Id, Fact]], clock_ms: int
+    ) -> tuple[Slice, list[Output]]:
+        """Apply one route's outputs (in id order per source) to its slice.
+
+        Returns the new slice (the same object when nothing was new) and, for a
+        customer route, the FCR outputs it derived, for the caller to route on.
+        """
+        seen: dict[str, tuple[int, int]] | None = None
+        fresh: list[Fact] = []
+        for (source, offset, ordinal), fact in items:
+            mark = (offset, ordinal)
+            last = (seen or slice_.seen).get(source)
+            if last is not None and mark <= last:
+                continue
+            if seen is None:
+                seen = dict(slice_.seen)
+            seen[source] = mark
+            fresh.append(fact)
+        if seen is None:
+            return slice_, []
+        if route.startswith(CUSTOMER):
+            history, derived = update_history(slice_.history, fresh)
+            new = slice_._replace(history=history, seen=seen)
+            return new, [(route_of(fact), fact) for fact in derived]
+        live = slice_.live
+        keep = self.horizons.at(clock_ms).keep
+        aggregates = self.aggregates
+        aggregates.series = slice_.series  # updated in place; the shell stores the new Slice
+        for fact in fresh:
+            if fact.kind == LIVE:
+                ref, descriptor = fact.labels
+                if descriptor is None:
+                    live.pop(ref, None)
+                else:
+                    live[ref] = descriptor
+            else:
+                aggregates.add(fact, keep)
+        return slice_._replace(seen=seen), []
+
+    def prune(self, slice_: Slice, clock_ms: int) -> Slice | None:
+        """Drop buckets and history no window can see any more; None: nothing left."""
+        marks = self.horizons.at(clock_ms)
+        history = slice_.history
+        if history.inputs:
+            history = prune_history(history, marks.horizon_ms) or EMPTY
+        self.aggregates.series = slice_.series
+        self.aggregates.prune(clock_ms)
+        if not (slice_.series or slice_.live or history.inputs):
+            return None
+        return slice_._replace(history=history)
+
+
+def union(slices: Iterable[Slice]) -> tuple[dict[tuple, Series], list[tuple]]:
+    """All series and live descriptors of some slices, for one evaluation.
+
+    A series key belongs to one route, except ``__other__`` (label overflow), which
+    several routes fold into: those are summed.
+    """
+    series: dict[tuple, Series] = {}
+    live: list[tuple] = []
+    for slice_ in slices:
+        merge_series(series, slice_.series)
+        live.extend(slice_.live.values())
+    return series, live
+
+
+def ordinals(outputs: list[Output], source: str, offset: int) -> Iterator[tuple[str, Id, Fact]]:
+    """Number one event's outputs: ``(route, (source, offset, ordinal), fact)``."""
+    for ordinal, (route, fact) in enumerate(outputs):
+        yield route, (source, offset, ordinal), fact
