@@ -1,0 +1,193 @@
+"""``cxkpi worker``: the Faust worker, configured from flags and environment variables."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Mapping
+
+from ..core.config import Config, load_config
+from ..core.errors import ConfigError
+from ..runtime.kafka_settings import add_kafka_arguments, settings_from_args
+
+DESCRIPTION = """\
+Consume call, chat, ticket, survey and agent events from Kafka, keep the KPI state in
+changelog-backed Faust tables, and serve the KPIs at http://WEB_HOST:WEB_PORT/metrics.
+
+Start as many workers as you like with the same --app-id: they form one consumer
+group, split the partitions, and together export every series exactly once (each
+worker exports what it owns). A restarted worker restores its tables from the
+changelog topics and goes on with the same numbers.
+
+Endpoints: /metrics (Prometheus text), /healthz (200 while the process runs),
+/readyz (200 once tables are recovered and partitions assigned; 503 during a
+rebalance). The log says "cxkpi worker ready" each time a rebalance completes.
+"""
+
+EPILOG = """\
+examples:
+  cxkpi worker --broker kafka-1:9092,kafka-2:9092 --config cxkpi.toml
+  CXKPI_BROKER=kafka:9092 CXKPI_WEB_PORT=6066 cxkpi worker --web-host 0.0.0.0
+  cxkpi worker --security-protocol SASL_SSL --sasl-mechanism SCRAM-SHA-512 \\
+      --sasl-username cxkpi --ssl-cafile ca.pem      # password in CXKPI_SASL_PASSWORD
+"""
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def _setting(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    for convert in (int, float):
+        try:
+            return key, convert(value)
+        except ValueError:
+            pass
+    lowered = value.lower()
+    if lowered in ("true", "false"):
+        return key, lowered == "true"
+    return key, value
+
+
+def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
+    parser = subparsers.add_parser(
+        "worker",
+        help=help_text,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_kafka_arguments(parser)
+    group = parser.add_argument_group("worker")
+    group.add_argument(
+        "--config",
+        default=os.environ.get("CXKPI_CONFIG"),
+        metavar="FILE",
+        help="TOML configuration (CXKPI_CONFIG; default: SPEC defaults)",
+    )
+    group.add_argument(
+        "--app-id",
+        default=_env("CXKPI_APP_ID", "cxkpi"),
+        metavar="ID",
+        help="consumer group and table-topic prefix; workers sharing it share the work "
+        "(CXKPI_APP_ID, default cxkpi)",
+    )
+    group.add_argument(
+        "--topic-prefix",
+        default=_env("CXKPI_TOPIC_PREFIX", ""),
+        metavar="P",
+        help="put before every cx.* topic name (CXKPI_TOPIC_PREFIX, default none)",
+    )
+    group.add_argument(
+        "--partitions",
+        type=_positive_int,
+        default=int(_env("CXKPI_PARTITIONS", "8")),
+        metavar="N",
+        help="partitions of topics the worker creates; existing topics keep theirs, and "
+        "all cx.* topics must have the same count (CXKPI_PARTITIONS, default 8)",
+    )
+    group.add_argument(
+        "--replication-factor",
+        type=_positive_int,
+        default=int(_env("CXKPI_REPLICATION_FACTOR", "1")),
+        metavar="N",
+        help="of the topics the worker creates; 3 on a production cluster "
+        "(CXKPI_REPLICATION_FACTOR, default 1)",
+    )
+    group.add_argument(
+        "--store",
+        default=_env("CXKPI_STORE", "memory://"),
+        metavar="URL",
+        help="Faust table store; memory:// restores from the changelog at start "
+        "(CXKPI_STORE, default memory://)",
+    )
+    group.add_argument(
+        "--session-timeout",
+        type=float,
+        default=float(_env("CXKPI_SESSION_TIMEOUT", "10")),
+        metavar="SECONDS",
+        help="consumer-group session timeout: how soon a dead worker's partitions move "
+        "(CXKPI_SESSION_TIMEOUT, default 10)",
+    )
+    group.add_argument(
+        "--faust",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any further Faust setting, e.g. producer_max_batch_size=1 (repeatable)",
+    )
+    web = parser.add_argument_group("web")
+    web.add_argument(
+        "--web-host",
+        default=_env("CXKPI_WEB_HOST", "127.0.0.1"),
+        metavar="HOST",
+        help="address to serve /metrics on; 0.0.0.0 in a container (CXKPI_WEB_HOST)",
+    )
+    web.add_argument(
+        "--web-port",
+        type=int,
+        default=int(_env("CXKPI_WEB_PORT", "6066")),
+        metavar="PORT",
+        help="(CXKPI_WEB_PORT, default 6066)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=_env("CXKPI_LOG_LEVEL", "info"),
+        choices=("debug", "info", "warning", "error"),
+        help="(CXKPI_LOG_LEVEL, default info)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
+    import faust
+
+    from ..runtime.worker import Worker, WorkerSettings
+
+    config = load_config(args.config) if args.config else Config()
+    try:
+        kafka = settings_from_args(args, environ)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from exc
+    settings = WorkerSettings(
+        kafka=kafka,
+        config=config,
+        app_id=args.app_id,
+        topic_prefix=args.topic_prefix,
+        partitions=args.partitions,
+        replication_factor=args.replication_factor,
+        web_host=args.web_host,
+        web_port=args.web_port,
+        store=args.store,
+        session_timeout=args.session_timeout,
+        faust=dict(args.faust),
+    )
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    worker = Worker(settings)
+    logging.getLogger("cxkpi.worker").info(
+        "cxkpi worker starting: app %s, broker %s, %d partitions, web http://%s:%d",
+        settings.app_id,
+        kafka.describe(),
+        settings.partitions,
+        settings.web_host,
+        settings.web_port,
+    )
+    faust.Worker(worker.app, loglevel=args.log_level, quiet=True).execute_from_commandline()
+    return 0

@@ -1,0 +1,341 @@
+"""The live worker: a Faust app running the core's two stages on Kafka.
+
+Stage 1 consumes the five event topics (co-partitioned, keyed by entity id) in
+batches; each event goes through ``EntityStage`` against its record in the
+``entities`` table; invalid messages go to the dead-letter topic. The outputs, grouped
+by route (queue, team, customer), go to one internal topic keyed by route. Stage 2
+consumes that topic in batches and folds outputs into the route's ``Slice`` in the
+``slices`` table; FCR outputs derived by customer routes go back to the same topic,
+keyed by their queue. The KPI logic is all in ``stream.core``; this module moves bytes.
+
+At-least-once, made exact: Kafka redelivers events after a crash or a rebalance (Tansu
+and most clusters run without transactions). Per batch the worker (1) sends outputs
+and dead letters and waits until the broker has them, (2) stores the entity records,
+each with the offset of its last event, and (3) stores each source partition's health
+counters with the last offset counted, last. A redelivered event is skipped by the
+health mark, or its entity's mark; its outputs, if sent again, carry the same ids
+``(source partition, offset, ordinal)`` and every slice skips ids it has applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pickle
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from aiohttp import web as aioweb
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from ..core.config import Config
+from ..core.decode import Decoder
+from ..core.engine import evaluate_slices
+from ..core.evaluate import Family
+from ..core.events import DEADLETTER, SOURCE_TOPICS, Invalid
+from ..core.health import Health
+from ..core.stages import EntityStage, QueueStage, Slice, empty_slice, ordinals
+from ..export.collector import KpiCollector
+from .kafka_settings import KafkaSettings
+from .state import HEALTH, TableState, encode, owned_partitions
+
+log = logging.getLogger("cxkpi.worker")
+
+#: How often a worker drops state that can change no window any more (seconds).
+SWEEP_EVERY_S = 60.0
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    kafka: KafkaSettings
+    config: Config = field(default_factory=Config)
+    app_id: str = "cxkpi"
+    topic_prefix: str = ""
+    partitions: int = 8
+    replication_factor: int = 1
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    store: str = "memory://"
+    session_timeout: float = 10.0
+    batch: int = 2000
+    batch_within: float = 0.2
+    #: Further Faust settings, e.g. {"producer_max_batch_size": 1} in tests on Tansu.
+    faust: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def facts_topic(self) -> str:
+        return f"{self.app_id}-facts"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Worker:
+    """The Faust app, its topics and tables, and the two batch handlers."""
+
+    def __init__(self, settings: WorkerSettings) -> None:
+        self.settings = s = settings
+        self.app = app = faust.App(
+            s.app_id,
+            **s.kafka.faust_kwargs(),
+            store=s.store,
+            topic_partitions=s.partitions,
+            topic_replication_factor=s.replication_factor,
+            topic_disable_leader=True,
+            table_standby_replicas=0,
+            consumer_auto_offset_reset="earliest",
+            broker_session_timeout=s.session_timeout,
+            broker_heartbeat_interval=min(3.0, s.session_timeout / 3),
+            broker_commit_interval=1.0,
+            web_enabled=True,
+            web_bind=s.web_host,
+            web_host=s.web_host,
+            web_port=s.web_port,
+            **s.faust,
+        )
+        raw = {"key_type": bytes, "value_type": bytes}
+        raw_codecs = {"key_serializer": "raw", "value_serializer": "raw"}
+        self.source_names = {s.topic_prefix + t: t for t in SOURCE_TOPICS}
+        self.sources = app.topic(*self.source_names, partitions=s.partitions, **raw, **raw_codecs)
+        self.deadletter = app.topic(
+            s.topic_prefix + DEADLETTER, partitions=s.partitions, **raw, **raw_codecs
+        )
+        self.facts = app.topic(
+            s.facts_topic, partitions=s.partitions, internal=True, **raw, **raw_codecs
+        )
+        schema = faust.Schema(**raw, **raw_codecs)
+        table = {"partitions": s.partitions, "default": None, "schema": schema}
+        self.entities = TableState(app.Table("entities", **table))
+        self.slices = TableState(app.Table("slices", **table))
+        self.decoder = Decoder(s.config.limits)
+        self.entity_stage = EntityStage(s.config)
+        self.queue_stage = QueueStage(s.config)
+        self.scrape_stage = QueueStage(s.config)  # its own aggregates: scrapes never race
+        self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → last offset
+        self._swept = {"entities": time.monotonic(), "slices": time.monotonic()}
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry.register(KpiCollector(self.families))
+        self.registry.register(RuntimeCollector(self))
+        self._wire()
+
+    # -- wiring --------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        app, s = self.app, self.settings
+
+        @app.agent(self.sources, name="entities-agent")
+        async def entities_agent(stream: faust.StreamT) -> None:
+            async for batch in stream.take_events(s.batch, within=s.batch_within):
+                await self.on_events(batch)
+
+        @app.agent(self.facts, name="slices-agent")
+        async def slices_agent(stream: faust.StreamT) -> None:
+            async for batch in stream.take_events(s.batch, within=s.batch_within):
+                await self.on_outputs(batch)
+
+        @app.page("/metrics")
+        async def metrics(web: Any, request: Any) -> aioweb.Response:
+            body = generate_latest(self.registry)
+            return aioweb.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+        @app.page("/healthz")
+        async def healthz(web: Any, request: Any) -> Any:
+            return web.text("ok\n")
+
+        @app.page("/readyz")
+        async def readyz(web: Any, request: Any) -> Any:
+            ready = self.ready()
+            body = {"ready": ready, "partitions": sorted(self.owned_sources())}
+            return web.json(body, status=200 if ready else 503)
+
+        @app.on_rebalance_complete.connect
+        async def announce(sender: Any, **kwargs: Any) -> None:
+            log.info(
+                "cxkpi worker ready: partitions %s, metrics at http://%s:%s/metrics",
+                sorted(self.owned_sources()),
+                s.web_host,
+                s.web_port,
+            )
+
+    # -- stage 1 -------------------------------------------------------------------
+
+    async def on_events(self, batch: list[faust.EventT]) -> None:
+        clock = now_ms()
+        stage, entities = self.entity_stage, self.entities
+        records: dict[str, tuple] = {}  # ref → (partition, offset, record), this batch
+        marks: dict[str, tuple] = {}  # health key → (partition, offset, health)
+        outputs: dict[str, list] = defaultdict(list)
+        dead: list[Any] = []
+        for event in batch:
+            message = event.message
+            topic, partition, offset = message.topic, message.partition, message.offset
+            health_key = f"{HEALTH}{topic}/{partition}"
+            mark = marks.get(health_key) or entities.get(health_key) or (partition, -1, Health())
+            if offset <= mark[1]:
+                continue  # redelivered: counted and applied before
+            health = mark[2]
+            marks[health_key] = (partition, offset, health)
+            self.processed[(topic, partition)] = offset
+            logical = self.source_names[topic]
+            decoded = self.decoder.decode(message.value, logical)
+            if isinstance(decoded, Invalid):
+                health.invalid[(decoded.topic or logical, decoded.reason)] += 1
+                dead.append(self._dead_letter(message, decoded))
+                continue
+            ref = stage.ref(decoded)
+            held = records.get(ref) or entities.get(ref)
+            if held is not None and held[1] >= offset:
+                continue  # applied before the crash; its outputs carry the same ids
+            step = stage.step(decoded, held[2] if held else None, clock, health)
+            if step.record is not None:
+                records[ref] = (partition, offset, step.record)
+            for route, ident, fact in ordinals(step.outputs, f"{topic}/{partition}", offset):
+                outputs[route].append((ident, fact))
+        await self._deliver(self._send_outputs(outputs) + dead)
+        for ref, value in records.items():
+            entities.put(ref, value)
+        for key, value in marks.items():
+            entities.put(key, value)
+        self._maybe_sweep_entities(clock)
+
+    def _dead_letter(self, message: Any, invalid: Invalid) -> Any:
+        headers = [
+            ("source_topic", message.topic.encode()),
+            ("source_partition", str(message.partition).encode()),
+            ("source_offset", str(message.offset).encode()),
+            ("reason", invalid.reason.encode()),
+            ("detail", invalid.detail[:500].encode(errors="replace")),
+        ]
+        return self.deadletter.send(key=message.key, value=message.value, headers=headers)
+
+    def _send_outputs(self, outputs: dict[str, list]) -> list[Any]:
+        return [
+            self.facts.send(key=route.encode(), value=encode(items))
+            for route, items in outputs.items()
+        ]
+
+    @staticmethod
+    async def _deliver(sends: list[Any]) -> None:
+        """Wait until the broker has every message: state is stored only after."""
+        pending = await asyncio.gather(*sends)
+        await asyncio.gather(*pending)
+
+    def _maybe_sweep_entities(self, clock: int) -> None:
+        if time.monotonic() - self._swept["entities"] < SWEEP_EVERY_S:
+            return
+        self._swept["entities"] = time.monotonic()
+        outputs: dict[str, list] = defaultdict(list)
+        for ref, (partition, offset, record) in list(self.entities.owned(self.owned_sources())):
+            if ref.startswith(HEALTH):
+                continue
+            kept, changes = self.entity_stage.expire(ref, record, clock)
+            if kept is None:
+                self.entities.delete(ref, partition)
+            elif kept is not record:
+                self.entities.put(ref, (partition, offset, kept))
+            # Live removals are idempotent; the clock orders sweeps of one worker.
+            for route, ident, fact in ordinals(changes, f"sweep/{partition}", clock):
+                outputs[route].append((ident, fact))
+        for send in self._send_outputs(outputs):
+            asyncio.ensure_future(send)
+
+    # -- stage 2 -------------------------------------------------------------------
+
+    async def on_outputs(self, batch: list[faust.EventT]) -> None:
+        clock = now_ms()
+        stage, slices = self.queue_stage, self.slices
+        touched: dict[str, tuple[int, Slice]] = {}
+        derived: dict[str, list] = defaultdict(list)
+        for event in batch:
+            message = event.message
+            route = message.key.decode()
+            partition, offset = message.partition, message.offset
+            self.processed[(message.topic, partition)] = offset
+            held = touched.get(route) or slices.get(route) or (partition, empty_slice())
+            items = pickle.loads(message.value)
+            new, more = stage.apply(route, held[1], items, clock)
+            touched[route] = (partition, new)
+            source = f"{message.topic}/{partition}"
+            for out_route, ident, fact in ordinals(more, source, offset):
+                derived[out_route].append((ident, fact))
+        await self._deliver(self._send_outputs(derived))
+        for route, value in touched.items():
+            slices.put(route, value)
+        self._maybe_sweep_slices(clock)
+
+    def _maybe_sweep_slices(self, clock: int) -> None:
+        if time.monotonic() - self._swept["slices"] < SWEEP_EVERY_S:
+            return
+        self._swept["slices"] = time.monotonic()
+        for route, (partition, slice_) in list(self.slices.owned(self.owned_facts())):
+            kept = self.queue_stage.prune(slice_, clock)
+            if kept is None:
+                self.slices.delete(route, partition)
+            else:
+                self.slices.put(route, (partition, kept))
+
+    # -- what this worker owns and exports ---------------------------------------
+
+    def owned_sources(self) -> set[int]:
+        first = next(iter(self.source_names))
+        return owned_partitions(self.app, first)
+
+    def owned_facts(self) -> set[int]:
+        return owned_partitions(self.app, self.settings.facts_topic)
+
+    def ready(self) -> bool:
+        app = self.app
+        recovery = app.tables.recovery
+        return recovery.completed.is_set() and not recovery.in_recovery and not app.rebalancing
+
+    def families(self) -> list[Family]:
+        """Every KPI family over what this worker owns, evaluated now."""
+        health = Health()
+        for _, (_, _, counters) in self.entities.owned(self.owned_sources(), HEALTH):
+            health.merge(counters)
+        slices = (value[1] for _, value in self.slices.owned(self.owned_facts()))
+        return evaluate_slices(self.scrape_stage, slices, health, now_ms())
+
+    def lag(self) -> Iterable[tuple[str, int, int]]:
+        """(topic, partition, messages behind) for every owned input partition."""
+        consumer = self.app.consumer
+        for tp in self.app.assignor.assigned_actives():
+            if tp.topic not in self.source_names and tp.topic != self.settings.facts_topic:
+                continue
+            try:
+                highwater = consumer.highwater(tp)
+            except Exception:  # no fetch yet: the broker has not told us
+                continue
+            if highwater is None:
+                continue
+            done = self.processed.get((tp.topic, tp.partition), -1) + 1
+            yield tp.topic, tp.partition, max(0, highwater - done)
+
+
+class RuntimeCollector(Collector):
+    """What only a live worker knows: readiness and consumer lag."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+
+    def collect(self) -> Iterable[Metric]:
+        ready = GaugeMetricFamily(
+            "cx_worker_ready", "1 when recovered and assigned partitions, else 0."
+        )
+        ready.add_metric([], float(self.worker.ready()))
+        yield ready
+        lag = GaugeMetricFamily(
+            "cx_consumer_lag_messages",
+            "Messages in owned input partitions not processed yet.",
+            labels=("topic", "partition"),
+        )
+        for topic, partition, behind in self.worker.lag():
+            lag.add_metric([topic, str(partition)], behind)
+        yield lag
