@@ -181,6 +181,9 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         stream=sys.stderr,
     )
     worker = Worker(settings)
+    created = worker.create_topics()
+    if created:
+        logging.getLogger("cxkpi.worker").info("created topics: %s", ", ".join(created))
     logging.getLogger("cxkpi.worker").info(
         "cxkpi worker starting: app %s, broker %s, %d partitions, web http://%s:%d",
         settings.app_id,

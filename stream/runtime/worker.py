@@ -43,6 +43,7 @@ from ..core.health import Health
 from ..core.stages import EntityStage, QueueStage, Slice, empty_slice, ordinals
 from ..export.collector import KpiCollector
 from .kafka_settings import KafkaSettings
+from .producer import ensure_topics
 from .state import HEALTH, TableState, encode, owned_partitions
 
 log = logging.getLogger("cxkpi.worker")
@@ -120,10 +121,21 @@ class Worker:
         self.scrape_stage = QueueStage(s.config)  # its own aggregates: scrapes never race
         self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → last offset
         self._swept = {"entities": time.monotonic(), "slices": time.monotonic()}
+        self._background: set[asyncio.Future] = set()
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(KpiCollector(self.families))
         self.registry.register(RuntimeCollector(self))
         self._wire()
+
+    def create_topics(self) -> list[str]:
+        """Create missing event, dead-letter and facts topics with explicit partitions.
+
+        Faust would subscribe to a missing source topic and the broker would create it
+        with its own default partition count (Tansu: 4), breaking co-partitioning.
+        """
+        s = self.settings
+        names = [*self.source_names, s.topic_prefix + DEADLETTER, s.facts_topic]
+        return asyncio.run(ensure_topics(s.kafka, names, s.partitions, s.replication_factor))
 
     # -- wiring --------------------------------------------------------------------
 
@@ -244,7 +256,9 @@ class Worker:
             for route, ident, fact in ordinals(changes, f"sweep/{partition}", clock):
                 outputs[route].append((ident, fact))
         for send in self._send_outputs(outputs):
-            asyncio.ensure_future(send)
+            task = asyncio.ensure_future(send)
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     # -- stage 2 -------------------------------------------------------------------
 
