@@ -18,7 +18,17 @@ from .entity import Record
 from .evaluate import Family, evaluate
 from .events import Event, Invalid
 from .health import Health
-from .stages import INVALID, EntityStage, Output, QueueStage, Slice, empty_slice, union
+from .stages import (
+    HEALTH,
+    INVALID,
+    EntityStage,
+    Output,
+    QueueStage,
+    Slice,
+    empty_slice,
+    invalid_output,
+    union,
+)
 
 #: Replay numbers outputs like a worker: events as one source, FCR outputs derived
 #: by customer routes as another (a worker's facts topic), each counting its own offsets.
@@ -33,7 +43,6 @@ class Engine:
         self.queues = QueueStage(config)
         self.records: dict[str, Record] = {}
         self.slices: dict[str, Slice] = {}
-        self.health = Health()
         self._offsets = {EVENTS: 0, DERIVED: 0}
 
     def ingest(self, raw: bytes, clock_ms: int, topic: str | None = None) -> Event | Invalid:
@@ -46,13 +55,18 @@ class Engine:
         return decoded
 
     def count_invalid(self, invalid: Invalid, topic: str | None = None) -> str:
-        self.health.invalid[(invalid.topic or topic or "unknown", invalid.reason)] += 1
+        self._route([invalid_output(invalid.topic or topic or "unknown", invalid.reason)], 0)
         return INVALID
+
+    @property
+    def health(self) -> Health:
+        held = self.slices.get(HEALTH)
+        return held.health if held is not None and held.health is not None else Health()
 
     def apply(self, event: Event, clock_ms: int) -> str:
         """Apply one decoded event as of ``clock_ms``; returns what happened to it."""
         ref = self.entities.ref(event)
-        step = self.entities.step(event, self.records.get(ref), clock_ms, self.health)
+        step = self.entities.step(event, self.records.get(ref), clock_ms)
         if step.record is not None:
             self.records[ref] = step.record
         self._route(step.outputs, clock_ms)
@@ -89,13 +103,11 @@ class Engine:
                 self.slices[route] = kept_slice
 
     def families(self, at_ms: int) -> list[Family]:
-        return evaluate_slices(self.queues, self.slices.values(), self.health, at_ms)
+        return evaluate_slices(self.queues, self.slices.values(), at_ms)
 
 
-def evaluate_slices(
-    queues: QueueStage, slices: Iterable[Slice], health: Health, at_ms: int
-) -> list[Family]:
+def evaluate_slices(queues: QueueStage, slices: Iterable[Slice], at_ms: int) -> list[Family]:
     """Every KPI family over some slices (all of them, or those a worker owns)."""
     aggregates = queues.aggregates
-    aggregates.series, live = union(slices)
+    aggregates.series, live, health = union(slices)
     return evaluate(aggregates, live, health, queues.config, at_ms)

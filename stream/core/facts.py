@@ -52,6 +52,9 @@ SURVEY_RESPONSE = "survey_response"
 ESAT = "esat"
 # Agent time, labels (team, state). time: the minute it falls in; value: milliseconds.
 AGENT_TIME = "agent_time"
+# Pipeline health of one message, labels (topic, type or reason, outcome): counted
+# where the route "h:" lands, so one worker exports each health series.
+PIPELINE = "pipeline"
 # Not a fact but rides with them to stage 2: an entity's live descriptor changed,
 # labels (entity ref, descriptor or None). See ``stages.live_changes``.
 LIVE = "live"

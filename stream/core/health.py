@@ -19,6 +19,21 @@ class Health:
         self.unmatched: Counter[tuple[str, str]] = Counter()  # (topic, type)
         self.newest_ms: dict[str, int] = {}
 
+    def count(self, topic: str, type_: str, time_ms: int, outcome: str) -> None:
+        """Count one valid event by what stage 1 did with it (see ``stages``)."""
+        self.events[(topic, type_)] += 1
+        if outcome == "future":  # clock skew: not even its time counts
+            self.future[topic] += 1
+            return
+        if time_ms > self.newest_ms.get(topic, -1):
+            self.newest_ms[topic] = time_ms
+        if outcome == "late":
+            self.late[topic] += 1
+        elif outcome == "duplicate":
+            self.duplicate[topic] += 1
+        elif outcome == "unmatched":
+            self.unmatched[(topic, type_)] += 1
+
     def merge(self, other: Health) -> None:
         """Add another worker partition's counters (the exporter sums what it owns)."""
         for name in ("events", "invalid", "duplicate", "late", "future", "unmatched"):

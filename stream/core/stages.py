@@ -37,6 +37,7 @@ from .facts import (
     CUSTOMER_WRAPPED,
     ESAT,
     LIVE,
+    PIPELINE,
     SURVEY_RESPONSE,
     SURVEY_SENT,
     Fact,
@@ -56,8 +57,8 @@ OK, DUPLICATE, LATE, FUTURE, UNMATCHED, INVALID = (
     "invalid",
 )
 
-#: Route prefixes: a queue, a team, a customer (hashed id).
-QUEUE, TEAM, CUSTOMER = "q:", "t:", "u:"
+#: Route prefixes: a queue, a team, a customer (hashed id); and the one pipeline route.
+QUEUE, TEAM, CUSTOMER, HEALTH = "q:", "t:", "u:", "h:"
 
 Id = tuple[str, int, int]  # (source, offset, ordinal)
 Output = tuple[str, Fact]  # (route, fact)
@@ -81,7 +82,7 @@ class Slice(NamedTuple):
     live: dict[str, tuple]  # entity ref → live descriptor
     history: History
     seen: dict[str, tuple[int, int]]  # source → highest (offset, ordinal) applied
-
+    health: Health | None = None  # the pipeline route's counters
 
 
 def empty_slice() -> Slice:
@@ -159,32 +160,25 @@ class EntityStage:
         """The entity's key in stage-1 state: ``contact/C-1``, ``agent/A-7``..."""
         return f"{self.lifecycles[type(event)][0]}/{event.key}"
 
-    def step(self, event: Event, record: Record | None, clock_ms: int, health: Health) -> Step:
-        """Apply one decoded event, judged by ``clock_ms``; count it in ``health``."""
-        topic = TOPIC_OF_TYPE[event.type]
-        health.events[(topic, event.type)] += 1
+    def step(self, event: Event, record: Record | None, clock_ms: int) -> Step:
+        """Apply one decoded event, judged by ``clock_ms``.
+
+        The last output is always the event's pipeline-health count.
+        """
         t = event.time_ms
         if t > clock_ms + FUTURE_TOLERANCE_MS:
-            health.future[topic] += 1
-            return Step(FUTURE, None, [])
-        if t > health.newest_ms.get(topic, -1):
-            health.newest_ms[topic] = t
+            return _counted(event, Step(FUTURE, None, []))
         if t < self.horizons.at(clock_ms).horizon_ms:
-            health.late[topic] += 1
-            return Step(LATE, None, [])
+            return _counted(event, Step(LATE, None, []))
         family, lifecycle = self.lifecycles[type(event)]
         applied = apply(lifecycle, record, event, event.key)
         if applied.duplicate:
-            health.duplicate[topic] += 1
-            return Step(DUPLICATE, None, [])
+            return _counted(event, Step(DUPLICATE, None, []))
         new = applied.record
         before = lifecycle.live(record.state) if record is not None else None
         outputs = live_changes(f"{family}/{event.key}", before, lifecycle.live(new.state))
         outputs += [(route_of(fact), fact) for fact in applied.facts]
-        if applied.refused:
-            health.unmatched[(topic, event.type)] += 1
-            return Step(UNMATCHED, new, outputs)
-        return Step(OK, new, outputs)
+        return _counted(event, Step(UNMATCHED if applied.refused else OK, new, outputs))
 
     def expire(self, ref: str, record: Record, clock_ms: int) -> tuple[Record | None, list[Output]]:
         """Housekeeping for one record: drop it (None) once it can change no window, or
@@ -200,6 +194,18 @@ class EntityStage:
 
     def live(self, ref: str, record: Record) -> tuple | None:
         return self._by_family[ref.split("/", 1)[0]].live(record.state)
+
+
+def _counted(event: Event, step: Step) -> Step:
+    topic = TOPIC_OF_TYPE[event.type]
+    fact = Fact(PIPELINE, (topic, event.type, step.outcome), event.time_ms)
+    step.outputs.append((HEALTH, fact))
+    return step
+
+
+def invalid_output(topic: str, reason: str) -> Output:
+    """The pipeline-health count of a message that did not decode or validate."""
+    return HEALTH, Fact(PIPELINE, (topic, reason, INVALID), 0)
 
 
 # -- stage 2 -------------------------------------------------------------------------
@@ -234,6 +240,15 @@ class QueueStage:
             fresh.append(fact)
         if seen is None:
             return slice_, []
+        if route == HEALTH:
+            health = slice_.health or Health()
+            for fact in fresh:
+                topic, what, outcome = fact.labels
+                if outcome == INVALID:
+                    health.invalid[(topic, what)] += 1
+                else:
+                    health.count(topic, what, fact.time_ms, outcome)
+            return slice_._replace(health=health, seen=seen), []
         if route.startswith(CUSTOMER):
             history, derived = update_history(slice_.history, fresh)
             new = slice_._replace(history=history, seen=seen)
@@ -261,23 +276,26 @@ class QueueStage:
             history = prune_history(history, marks.horizon_ms) or EMPTY
         self.aggregates.series = slice_.series
         self.aggregates.prune(clock_ms)
-        if not (slice_.series or slice_.live or history.inputs):
+        if not (slice_.series or slice_.live or history.inputs or slice_.health):
             return None
         return slice_._replace(history=history)
 
 
-def union(slices: Iterable[Slice]) -> tuple[dict[tuple, Series], list[tuple]]:
-    """All series and live descriptors of some slices, for one evaluation.
+def union(slices: Iterable[Slice]) -> tuple[dict[tuple, Series], list[tuple], Health]:
+    """All series, live descriptors and health of some slices, for one evaluation.
 
     A series key belongs to one route, except ``__other__`` (label overflow), which
     several routes fold into: those are summed.
     """
     series: dict[tuple, Series] = {}
     live: list[tuple] = []
+    health = Health()
     for slice_ in slices:
         merge_series(series, slice_.series)
         live.extend(slice_.live.values())
-    return series, live
+        if slice_.health is not None:
+            health.merge(slice_.health)
+    return series, live, health
 
 
 def ordinals(outputs: list[Output], source: str, offset: int) -> Iterator[tuple[str, Id, Fact]]:

@@ -3,9 +3,9 @@
 Three kinds of values live in two tables, each stored with the partition it belongs to:
 
 - ``entities`` (stage 1): ``contact/C-1`` → ``(partition, offset, Record)``, the offset
-  of the last event applied to it; ``health/cx.calls/3`` → ``(partition, offset,
-  Health)``, the pipeline counters of one source partition and the last offset they
-  counted (written last in a batch: it is the batch's commit mark).
+  of the last event applied to it; ``progress/cx.calls/3`` → ``(partition, offset)``,
+  the last offset of a source partition fully handled (written last in a batch: it is
+  the batch's commit mark).
 - ``slices`` (stage 2): ``q:billing`` → ``(partition, Slice)``.
 
 Why not plain ``table[key] = value``: a Faust table writes its changelog to the
@@ -31,8 +31,8 @@ import faust
 
 #: Keys and values are bytes on the wire (key and value serializer).
 RAW = ("raw", "raw")
-#: Key prefix of the health rows in the entities table.
-HEALTH = "health/"
+#: Key prefix of the progress marks in the entities table.
+PROGRESS = "progress/"
 
 
 def encode(value: Any) -> bytes:

@@ -10,11 +10,11 @@ keyed by their queue. The KPI logic is all in ``stream.core``; this module moves
 
 At-least-once, made exact: Kafka redelivers events after a crash or a rebalance (Tansu
 and most clusters run without transactions). Per batch the worker (1) sends outputs
-and dead letters and waits until the broker has them, (2) stores the entity records,
-each with the offset of its last event, and (3) stores each source partition's health
-counters with the last offset counted, last. A redelivered event is skipped by the
-health mark, or its entity's mark; its outputs, if sent again, carry the same ids
-``(source partition, offset, ordinal)`` and every slice skips ids it has applied.
+(pipeline-health counts included) and dead letters and waits until the broker has
+them, (2) stores the entity records, each with the offset of its last event, and (3)
+stores each source partition's progress mark, last. A redelivered event is skipped by
+the progress mark or its entity's offset; outputs sent again carry the same ids
+``(source partition, offset, ordinal)``, and every slice skips ids it has applied.
 """
 
 from __future__ import annotations
@@ -39,12 +39,18 @@ from ..core.decode import Decoder
 from ..core.engine import evaluate_slices
 from ..core.evaluate import Family
 from ..core.events import DEADLETTER, SOURCE_TOPICS, Invalid
-from ..core.health import Health
-from ..core.stages import EntityStage, QueueStage, Slice, empty_slice, ordinals
+from ..core.stages import (
+    EntityStage,
+    QueueStage,
+    Slice,
+    empty_slice,
+    invalid_output,
+    ordinals,
+)
 from ..export.collector import KpiCollector
 from .kafka_settings import KafkaSettings
 from .producer import ensure_topics
-from .state import HEALTH, TableState, encode, owned_partitions
+from .state import PROGRESS, TableState, encode, owned_partitions
 
 log = logging.getLogger("cxkpi.worker")
 
@@ -182,33 +188,34 @@ class Worker:
         clock = now_ms()
         stage, entities = self.entity_stage, self.entities
         records: dict[str, tuple] = {}  # ref → (partition, offset, record), this batch
-        marks: dict[str, tuple] = {}  # health key → (partition, offset, health)
+        marks: dict[str, tuple] = {}  # progress key → (partition, offset)
         outputs: dict[str, list] = defaultdict(list)
         dead: list[Any] = []
         for event in batch:
             message = event.message
             topic, partition, offset = message.topic, message.partition, message.offset
-            health_key = f"{HEALTH}{topic}/{partition}"
-            mark = marks.get(health_key) or entities.get(health_key) or (partition, -1, Health())
-            if offset <= mark[1]:
-                continue  # redelivered: counted and applied before
-            health = mark[2]
-            marks[health_key] = (partition, offset, health)
+            mark_key = f"{PROGRESS}{topic}/{partition}"
+            mark = marks.get(mark_key) or entities.get(mark_key)
+            if mark is not None and offset <= mark[1]:
+                continue  # redelivered: its whole batch was done before
+            marks[mark_key] = (partition, offset)
             self.processed[(topic, partition)] = offset
+            source = f"{topic}/{partition}"
             logical = self.source_names[topic]
             decoded = self.decoder.decode(message.value, logical)
             if isinstance(decoded, Invalid):
-                health.invalid[(decoded.topic or logical, decoded.reason)] += 1
                 dead.append(self._dead_letter(message, decoded))
-                continue
-            ref = stage.ref(decoded)
-            held = records.get(ref) or entities.get(ref)
-            if held is not None and held[1] >= offset:
-                continue  # applied before the crash; its outputs carry the same ids
-            step = stage.step(decoded, held[2] if held else None, clock, health)
-            if step.record is not None:
-                records[ref] = (partition, offset, step.record)
-            for route, ident, fact in ordinals(step.outputs, f"{topic}/{partition}", offset):
+                step_outputs = [invalid_output(decoded.topic or logical, decoded.reason)]
+            else:
+                ref = stage.ref(decoded)
+                held = records.get(ref) or entities.get(ref)
+                if held is not None and held[1] >= offset:
+                    continue  # applied before a crash; its outputs were delivered then
+                step = stage.step(decoded, held[2] if held else None, clock)
+                if step.record is not None:
+                    records[ref] = (partition, offset, step.record)
+                step_outputs = step.outputs
+            for route, ident, fact in ordinals(step_outputs, source, offset):
                 outputs[route].append((ident, fact))
         await self._deliver(self._send_outputs(outputs) + dead)
         for ref, value in records.items():
@@ -244,8 +251,11 @@ class Worker:
             return
         self._swept["entities"] = time.monotonic()
         outputs: dict[str, list] = defaultdict(list)
-        for ref, (partition, offset, record) in list(self.entities.owned(self.owned_sources())):
-            if ref.startswith(HEALTH):
+        for ref, value in list(self.entities.owned(self.owned_sources())):
+            if ref.startswith(PROGRESS):
+                continue
+            partition, offset, record = value
+            if ref.startswith(PROGRESS):
                 continue
             kept, changes = self.entity_stage.expire(ref, record, clock)
             if kept is None:
@@ -311,11 +321,8 @@ class Worker:
 
     def families(self) -> list[Family]:
         """Every KPI family over what this worker owns, evaluated now."""
-        health = Health()
-        for _, (_, _, counters) in self.entities.owned(self.owned_sources(), HEALTH):
-            health.merge(counters)
         slices = (value[1] for _, value in self.slices.owned(self.owned_facts()))
-        return evaluate_slices(self.scrape_stage, slices, health, now_ms())
+        return evaluate_slices(self.scrape_stage, slices, now_ms())
 
     def lag(self) -> Iterable[tuple[str, int, int]]:
         """(topic, partition, messages behind) for every owned input partition."""
