@@ -117,8 +117,7 @@ class Worker:
         self.facts = app.topic(
             s.facts_topic, partitions=s.partitions, internal=True, **raw, **raw_codecs
         )
-        schema = faust.Schema(**raw, **raw_codecs)
-        table = {"partitions": s.partitions, "default": None, "schema": schema}
+        table = {"partitions": s.partitions, "default": None, **raw}  # bytes: raw codec
         self.entities = TableState(app.Table("entities", **table))
         self.slices = TableState(app.Table("slices", **table))
         self.decoder = Decoder(s.config.limits)

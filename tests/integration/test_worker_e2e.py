@@ -1,0 +1,254 @@
+"""The live worker end to end, against the embedded broker (issue 3, item 6 a–d).
+
+The judge is always the same: what a worker (or a group of them) serves at /metrics
+equals what ``cxkpi replay`` computes from the same events at the same evaluation
+time. The scenario comes from the simulator with event times ending now, so nothing
+is late except the simulator's deliberate stragglers, and it carries duplicates,
+out-of-order and invalid events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from workers import ONE_RECORD_BATCHES, WorkerProcess, samples
+
+from stream.core.replay import replay
+from stream.export.collector import render
+from stream.runtime.kafka_settings import KafkaSettings
+from stream.runtime.producer import EventProducer, ProducerOptions, Router
+from stream.sim.generate import iter_events
+from stream.sim.jsonl import to_json_line
+from stream.sim.settings import SimSettings
+
+#: Families that describe the worker process, not the events: every worker serves them.
+PER_WORKER = ("cx_worker_ready", "cx_consumer_lag_messages", "cx_build_info", "cx_config_")
+#: Every worker reports its own label overflow (0 here: no caps are reached).
+PER_WORKER_EXACT = ("cx_label_overflow_total",)
+
+ENVELOPE = (
+    b'{"specversion":"1.0","id":"x1","source":"/t","type":"%s",'
+    b'"time":"2026-01-01T00:00:00Z","data":{}}'
+)
+
+Samples = dict[tuple[str, frozenset], float]
+
+
+def scenario(seed: int, minutes: int = 30, rate: float = 3000.0) -> list[bytes]:
+    """Simulated lines whose event times end now."""
+    settings = SimSettings(
+        queues=3,
+        agents=30,
+        contacts_per_hour=rate,
+        duration_s=minutes * 60,
+        seed=seed,
+        curve="flat",
+        duplicates=0.01,
+        late=0.005,
+        out_of_order=0.02,
+        invalid=0.005,
+    )
+    start = int(time.time() * 1000) - minutes * 60_000
+    return [to_json_line(value) for _, _, value in iter_events(settings, start)]
+
+
+async def produce(bootstrap: str, lines: list[bytes], prefix: str = "") -> None:
+    options = ProducerOptions(**ONE_RECORD_BATCHES)
+    router = Router(topic_prefix=prefix)
+    async with EventProducer(KafkaSettings(bootstrap=(bootstrap,)), router, options) as producer:
+        for line in lines:
+            await producer.publish(line)
+
+
+def per_worker(key: tuple[str, frozenset]) -> bool:
+    name = key[0]
+    return name.startswith(PER_WORKER) or name.startswith(PER_WORKER_EXACT)
+
+
+def counted(metrics: Samples) -> int:
+    """Messages the pipeline has counted: valid events plus invalid messages."""
+    return int(
+        sum(
+            v
+            for (name, _), v in metrics.items()
+            if name in ("cx_events_total", "cx_events_invalid_total")
+        )
+    )
+
+
+def replayed(lines: list[bytes], at_s: float) -> Samples:
+    return samples(render(replay(lines, at_ms=int(at_s * 1000)).families()).decode())
+
+
+def normalise(metrics: Samples) -> Samples:
+    """Drop per-worker families; attribute invalid messages to no topic.
+
+    A message that is not even JSON has no type, so replay cannot know its topic (it
+    says ``unknown``) while a worker knows where it arrived.
+    """
+    out: Samples = Counter()
+    for key, value in metrics.items():
+        if per_worker(key):
+            continue
+        name, labels = key
+        if name == "cx_events_invalid_total":
+            labels = frozenset((k, v) for k, v in labels if k != "topic")
+        out[(name, labels)] += value
+    return dict(out)
+
+
+def differences(live: Samples, lines: list[bytes], before: float, after: float) -> list[str]:
+    """Where live differs from replay at every T between ``before`` and ``after``."""
+    early, late = normalise(replayed(lines, before)), normalise(replayed(lines, after))
+    live = normalise(live)
+    problems = []
+    for key in sorted(set(live) | set(early) | set(late), key=str):
+        value = live.get(key)
+        low, high = sorted((early.get(key, value), late.get(key, value)))
+        if value is None or low is None or not (low - 1e-6 <= value <= high + 1e-6):
+            problems.append(f"{key[0]}{dict(key[1])}: live {value}, replay {low}..{high}")
+    return problems
+
+
+def union(*metrics: Samples) -> Samples:
+    """The union of several workers' exports; a KPI series served twice is an error."""
+    out: Samples = {}
+    for one in metrics:
+        for key, value in one.items():
+            if per_worker(key):
+                out.setdefault(key, value)
+                continue
+            assert key not in out, f"{key} exported by two workers"
+            out[key] = value
+    return out
+
+
+def scrape(*workers: WorkerProcess) -> tuple[Samples, float, float]:
+    before = time.time()
+    metrics = union(*(w.metrics() for w in workers))
+    return metrics, before, time.time()
+
+
+def wait_consistent(lines: list[bytes], *workers: WorkerProcess, timeout: float = 90.0) -> None:
+    """Wait until the workers have counted every line, then until live equals replay.
+
+    Stage 2 runs behind stage 1, so equality is eventual: poll it.
+    """
+    deadline = time.monotonic() + timeout
+    problems: list[str] = ["never scraped"]
+    while time.monotonic() < deadline:
+        metrics, before, after = scrape(*workers)
+        if counted(metrics) == len(lines):
+            problems = differences(metrics, lines, before, after)
+            if not problems:
+                return
+        time.sleep(0.5)
+    seen = counted(scrape(*workers)[0])
+    report = "\n".join(problems[:40])
+    pytest.fail(f"counted {seen} of {len(lines)} lines; live != replay:\n{report}")
+
+
+@pytest.fixture
+def start_worker(broker, tmp_path: Path, request: pytest.FixtureRequest):
+    started: list[WorkerProcess] = []
+    app_id = "e2e-" + "".join(c for c in request.node.name if c.isalnum())[:30]
+
+    def start(extra: tuple[str, ...] = ()) -> WorkerProcess:
+        worker = WorkerProcess(broker.bootstrap, app_id, tmp_path, extra).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+async def test_live_equals_offline(broker, start_worker, topic_prefix):
+    lines = scenario(seed=1)
+    worker = start_worker(("--topic-prefix", topic_prefix))
+    worker.wait_ready()
+    await produce(broker.bootstrap, lines, topic_prefix)
+    wait_consistent(lines, worker)
+    assert "cxkpi worker ready" in worker.log()
+
+
+async def test_sigkill_and_restart_count_nothing_twice(broker, start_worker, topic_prefix):
+    lines = scenario(seed=2, minutes=45, rate=4000.0)
+    chunks = [lines[: len(lines) // 3], lines[len(lines) // 3 : 2 * len(lines) // 3]]
+    chunks.append(lines[2 * len(lines) // 3 :])
+    worker = start_worker(("--topic-prefix", topic_prefix))
+    worker.wait_ready()
+    sent = 0
+    for number, chunk in enumerate(chunks):
+        await produce(broker.bootstrap, chunk, topic_prefix)
+        sent += len(chunk)
+        if number == len(chunks) - 1:
+            break
+        # Kill while the worker is in the middle of this chunk.
+        deadline = time.monotonic() + 30
+        while counted(worker.metrics()) <= sent - len(chunk) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.kill()
+        worker.start()
+        worker.wait_ready(90)
+    wait_consistent(lines, worker)
+
+
+async def test_two_workers_split_and_take_over(broker, start_worker, topic_prefix):
+    first = scenario(seed=3, minutes=40)
+    one = start_worker(("--topic-prefix", topic_prefix))
+    two = start_worker(("--topic-prefix", topic_prefix))
+    one.wait_ready()
+    two.wait_ready()
+    await produce(broker.bootstrap, first, topic_prefix)
+    wait_consistent(first, one, two)
+    mine = {int(p) for p in _partitions(one)}
+    theirs = {int(p) for p in _partitions(two)}
+    assert mine and theirs and not mine & theirs and mine | theirs == set(range(8))
+
+    two.kill()
+    more = scenario(seed=4, minutes=5)
+    await produce(broker.bootstrap, more, topic_prefix)
+    deadline = time.monotonic() + 90
+    while len(_partitions(one)) < 8 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    one.wait_ready()
+    wait_consistent(first + more, one)
+
+
+def _partitions(worker: WorkerProcess) -> list[int]:
+    import json
+
+    status, body = worker.get("/readyz")
+    return json.loads(body)["partitions"] if status == 200 else []
+
+
+async def test_dead_letters_carry_bytes_and_reason(broker, start_worker, topic_prefix, read_topic):
+    good = scenario(seed=5, minutes=2)
+    valid = [line for line in good if line.startswith(b"{")][:50]
+    bad = {
+        b"not json at all": "not_json",
+        ENVELOPE % b"call.queued": "missing_field",
+        ENVELOPE % b"call.exploded": "unknown_type",
+        b"\xff\xfe{bad utf8}": "bad_utf8",
+    }
+    worker = start_worker(("--topic-prefix", topic_prefix))
+    worker.wait_ready()
+    await produce(broker.bootstrap, valid + list(bad), topic_prefix)
+    records = await read_topic(topic_prefix + "cx.deadletter", len(bad), timeout=30)
+    assert sorted(r.value for r in records) == sorted(bad)
+    for record in records:
+        headers = {k: v.decode() for k, v in record.headers}
+        assert headers["source_topic"].startswith(topic_prefix + "cx.")
+        assert int(headers["source_offset"]) >= 0 and int(headers["source_partition"]) >= 0
+        assert headers["reason"] == bad[record.value], headers
+    wait_consistent(valid + list(bad), worker)
+    invalid = {
+        dict(labels)["reason"]: v
+        for (name, labels), v in worker.metrics().items()
+        if name == "cx_events_invalid_total"
+    }
+    assert sum(invalid.values()) == len(bad)
