@@ -9,8 +9,9 @@ import os
 import stat
 import sys
 import time
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, BinaryIO
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from ..core.errors import CxkpiError
 from ..core.events import SOURCE_TOPICS
@@ -18,7 +19,7 @@ from .inputs import read_lines
 
 if TYPE_CHECKING:
     from ..runtime.kafka_settings import KafkaSettings
-    from ..runtime.producer import ProducerOptions, Router
+    from ..runtime.producer import ProducerOptions, Router, Stats
 
 DESCRIPTION = """\
 Publish CloudEvents JSON Lines to Kafka, each event to the topic of its type
@@ -48,38 +49,59 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="JSON Lines file, or - for stdin")
-    parser.add_argument(
+    topics = add_topic_arguments(parser)
+    topics.add_argument(
+        "--invalid-topic",
+        metavar="TOPIC",
+        help="where unroutable lines go, raw (default: PREFIX + cx.calls)",
+    )
+    add_producer_arguments(parser)
+    add_kafka_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+# -- shared with `cxkpi simulate --broker` and `cxkpi demo`: one definition of each flag --
+
+
+def add_topic_arguments(
+    parser: argparse.ArgumentParser, title: str = "topics"
+) -> argparse._ArgumentGroup:
+    """--topic-prefix, --partitions, --replication-factor, --no-create-topics."""
+    group = parser.add_argument_group(title)
+    group.add_argument(
         "--topic-prefix",
         default=os.environ.get("CXKPI_TOPIC_PREFIX", ""),
         metavar="PREFIX",
         help="put PREFIX before every topic name, e.g. 'staging.' (CXKPI_TOPIC_PREFIX)",
     )
-    parser.add_argument(
-        "--invalid-topic",
-        metavar="TOPIC",
-        help="where unroutable lines go, raw (default: PREFIX + cx.calls)",
-    )
-    parser.add_argument(
+    group.add_argument(
         "--partitions",
         type=_positive,
         default=int(os.environ.get("CXKPI_PARTITIONS", "8")),
         metavar="N",
         help="partitions of topics created here (CXKPI_PARTITIONS, default 8)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--replication-factor",
         type=_positive,
         default=1,
         metavar="N",
         help="replication factor of topics created here (default 1)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--no-create-topics",
         dest="create_topics",
         action="store_false",
         help="do not create missing topics (e.g. when the worker or an admin owns them)",
     )
-    tuning = parser.add_argument_group("producer")
+    return group
+
+
+def add_producer_arguments(
+    parser: argparse.ArgumentParser, title: str = "producer", *, quiet: bool = True
+) -> argparse._ArgumentGroup:
+    """Producer tuning, progress and logging flags; ``quiet=False`` when -q exists already."""
+    tuning = parser.add_argument_group(title)
     tuning.add_argument(
         "--linger-ms", type=int, default=10, metavar="MS", help="batching delay (default 10)"
     )
@@ -107,7 +129,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         type=int,
         default=100_000,
         metavar="N",
-        help="report progress every N lines (default 100000; 0: never)",
+        help="report progress every N messages (default 100000; 0: never)",
     )
     tuning.add_argument(
         "--progress-seconds",
@@ -116,14 +138,64 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         metavar="S",
         help="and at least every S seconds (default 5; 0: never)",
     )
-    tuning.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress, no summary; errors only"
-    )
+    if quiet:
+        tuning.add_argument(
+            "-q", "--quiet", action="store_true", help="no progress, no summary; errors only"
+        )
     tuning.add_argument(
         "-v", "--verbose", action="store_true", help="show the Kafka client's own log"
     )
-    add_kafka_arguments(parser)
-    parser.set_defaults(func=run)
+    return tuning
+
+
+def producer_options_from_args(args: argparse.Namespace) -> ProducerOptions:
+    """The ``ProducerOptions`` that ``add_producer_arguments`` flags ask for."""
+    from ..runtime.producer import ProducerOptions
+
+    return ProducerOptions(
+        linger_ms=args.linger_ms,
+        max_batch_size=args.batch_bytes,
+        idempotent=args.idempotent,
+        connect_timeout=args.connect_timeout,
+    )
+
+
+@contextmanager
+def kafka_client_logs(verbose: bool) -> Iterator[None]:
+    """Silence aiokafka unless ``verbose``: it logs every failed connection attempt,
+    while we report the outcome ourselves in one line."""
+    kafka_log = logging.getLogger("aiokafka")
+    level = kafka_log.level
+    if not verbose:
+        kafka_log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        kafka_log.setLevel(level)
+
+
+async def create_source_topics(
+    settings: KafkaSettings,
+    args: argparse.Namespace,
+    extra: tuple[str, ...] = (),
+    out: TextIO | None = None,
+) -> list[str]:
+    """Create the missing cx.* topics (and ``extra``) unless --no-create-topics; say which.
+
+    Explicit partitions matter: a broker that auto-creates topics picks its own count,
+    and the worker's tables must be co-partitioned with its sources.
+    """
+    from ..runtime.producer import ensure_topics
+
+    if not args.create_topics:
+        return []
+    topics = [args.topic_prefix + t for t in SOURCE_TOPICS]
+    wanted = list(dict.fromkeys([*topics, *extra]))
+    created = await ensure_topics(settings, wanted, args.partitions, args.replication_factor)
+    if created and not getattr(args, "quiet", False):
+        names = ", ".join(created)
+        print(f"created topics {names} ({args.partitions} partitions)", file=out or sys.stderr)
+    return created
 
 
 def _positive(text: str) -> int:
@@ -133,30 +205,52 @@ def _positive(text: str) -> int:
     return value
 
 
+class Progress:
+    """Progress lines every N messages or S seconds, whichever comes first (0: never).
+
+    ``detail`` adds a suffix to each line (the simulator shows its event time).
+    """
+
+    __slots__ = ("_detail", "_every", "_next", "_out", "_seconds")
+
+    def __init__(
+        self,
+        every: int,
+        seconds: float,
+        out: TextIO | None = None,
+        detail: Callable[[], str] | None = None,
+    ) -> None:
+        self._every, self._seconds = every, seconds
+        self._out = out or sys.stderr
+        self._detail = detail
+        self._next = time.monotonic() + seconds
+
+    def tick(self, stats: Stats) -> None:
+        """Call after each message; prints when one of the two thresholds is crossed."""
+        every, seconds = self._every, self._seconds
+        if (every and stats.sent % every == 0) or (seconds and time.monotonic() >= self._next):
+            self._next = time.monotonic() + seconds
+            suffix = self._detail() if self._detail is not None else ""
+            print(
+                f"  {stats.sent:,} sent ({stats.invalid:,} invalid), "
+                f"{stats.delivered:,} acknowledged, {stats.rate():,.0f}/s{suffix}",
+                file=self._out,
+                flush=True,
+            )
+
+
 def run(args: argparse.Namespace) -> int:
     from ..runtime.kafka_settings import settings_from_args
-    from ..runtime.producer import ProducerOptions, Router
+    from ..runtime.producer import Router
 
     settings = settings_from_args(args)
-    options = ProducerOptions(
-        linger_ms=args.linger_ms,
-        max_batch_size=args.batch_bytes,
-        idempotent=args.idempotent,
-        connect_timeout=args.connect_timeout,
-    )
+    options = producer_options_from_args(args)
     router = Router(args.topic_prefix, args.invalid_topic)
     for path in args.files:  # fail before connecting, not halfway through
         if path != "-" and not os.path.isfile(path):
             raise CxkpiError(f"cannot read {path}: no such file")
-    # aiokafka logs every failed connection attempt; we report the outcome ourselves.
-    kafka_log = logging.getLogger("aiokafka")
-    level = kafka_log.level
-    if not args.verbose:
-        kafka_log.setLevel(logging.CRITICAL)
-    try:
+    with kafka_client_logs(args.verbose):
         return asyncio.run(_produce(args, settings, options, router))
-    finally:
-        kafka_log.setLevel(level)
 
 
 async def _produce(
@@ -165,24 +259,16 @@ async def _produce(
     options: ProducerOptions,
     router: Router,
 ) -> int:
-    from ..runtime.producer import EventProducer, MessageTooLarge, ensure_topics
+    from ..runtime.producer import EventProducer, MessageTooLarge
 
     out = sys.stderr
     producer = EventProducer(settings, router, options)
     await producer.start()
     try:
-        if args.create_topics:
-            topics = [args.topic_prefix + t for t in SOURCE_TOPICS]
-            created = await ensure_topics(
-                settings, [*topics, router.invalid_topic], args.partitions, args.replication_factor
-            )
-            if created and not args.quiet:
-                names = ", ".join(created)
-                print(f"created topics {names} ({args.partitions} partitions)", file=out)
+        await create_source_topics(settings, args, (router.invalid_topic,), out)
         stats = producer.stats
         skipped = 0
-        every, seconds = args.progress_every, args.progress_seconds
-        next_report = time.monotonic() + seconds
+        progress = Progress(args.progress_every, args.progress_seconds, out)
         async for where, raw in _lines(args.files):
             try:
                 await producer.publish(raw)
@@ -190,15 +276,8 @@ async def _produce(
                 skipped += 1
                 print(f"{where}: skipped: {exc}", file=out)
                 continue
-            if args.quiet:
-                continue
-            if (every and stats.sent % every == 0) or (seconds and time.monotonic() >= next_report):
-                next_report = time.monotonic() + seconds
-                print(
-                    f"  {stats.sent:,} sent ({stats.invalid:,} invalid), "
-                    f"{stats.delivered:,} acknowledged, {stats.rate():,.0f}/s",
-                    file=out,
-                )
+            if not args.quiet:
+                progress.tick(stats)
         await producer.flush()
     finally:
         await producer.stop()

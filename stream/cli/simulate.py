@@ -2,25 +2,44 @@
 
 The simulation itself (``stream.sim``) is pure and reads no clock; this shell picks the
 start time (now, unless ``--start``), optionally paces emission to event time, and hands
-every record to a *sink*. A sink is a context manager yielding a function that takes one
-``Record(topic, key, value)``: ``open_sink`` chooses it from the arguments, so a Kafka
-sink (``--bootstrap-server``) plugs in there without touching the rest.
+every record to its destination:
+
+- a JSON Lines *sink* (file or stdout): a context manager yielding a function that
+  takes one ``Record(topic, key, value)``, chosen by ``open_sink``;
+- Kafka (``--broker``): ``publish_records`` sends each record to its topic, keyed by
+  its entity id, through ``EventProducer``.
+  That path is asyncio because aiokafka is, and it is the one ``cxkpi demo`` reuses
+  in-process. It sends the simulator's own topic and key rather than re-routing the
+  serialised line, so an invalid message keeps the topic and key of the event it was
+  made from (a JSON Lines file cannot record them; ``cxkpi produce`` sends such lines
+  to ``--invalid-topic`` instead).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
+
+import orjson
 
 from ..core.errors import CxkpiError
 from ..core.timeutil import format_time, parse_time
 from ..sim import FaultCounts, Record, SimSettings, iter_timed, to_json_line
 from ..sim.settings import CHANNELS, CURVES
+from .produce import add_producer_arguments, add_topic_arguments
+
+if TYPE_CHECKING:
+    from ..runtime.kafka_settings import KafkaSettings
+    from ..runtime.producer import EventProducer, ProducerOptions
+
+T = TypeVar("T")
 
 #: Receives one record at a time; what it does with it (write, publish) is its business.
 Sink = Callable[[Record], None]
@@ -38,6 +57,15 @@ Output is JSON Lines: each line is one CloudEvent exactly as it would be put on 
 (the topic follows from its type; invalid messages are written as their raw bytes).
 Same options and --start give the same output, byte for byte.
 
+With --broker the events go straight to Kafka instead, each to the topic of its type,
+keyed by its entity id, like `cxkpi simulate | cxkpi produce -` (invalid messages go to
+the topic of the event they were made from, keyed like it). Only the flag chooses
+Kafka; CXKPI_BROKER alone never does, so pipelines that export it keep their stdout.
+The other connection settings (SASL, TLS) come from their flags or CXKPI_* variables.
+Missing cx.* topics are created first with --partitions partitions. Progress goes to
+stderr; Ctrl-C or SIGTERM stops, waits for the broker to acknowledge what was sent, and
+exits 0.
+
 --rate is new customer contacts (calls + chats) per hour averaged over a whole day; with
 the day curve an hour at 10:00 sees about 2.2x that and 03:00 about 0.1x. Repeats,
 retries and transfers add about a quarter. About 2 contacts per hour of --rate per agent
@@ -50,6 +78,9 @@ examples:
   cxkpi simulate --start 2026-11-23T00:00:00Z --duration 86400 --queues 5 --seed 7 -o day.jsonl
   cxkpi simulate --realtime --duration 0 | cxkpi produce -      # live, until Ctrl-C
   cxkpi simulate --realtime --speed 60 --curve flat -o -        # an hour a minute
+  cxkpi simulate --broker localhost:9092 --realtime --duration 0  # live into Kafka
+  cxkpi simulate --broker localhost:9092 --realtime --speed 10 --catch-up \\
+      --start 2026-11-23T08:00:00Z --duration 0    # fast-forward to now, then live
 """
 
 
@@ -178,9 +209,9 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     out.add_argument(
         "-o",
         "--output",
-        default="-",
         metavar="FILE",
-        help="JSON Lines file to write, or - for stdout (default -)",
+        help="JSON Lines file to write, or - for stdout (default -; --broker publishes "
+        "to Kafka instead)",
     )
     out.add_argument(
         "--realtime",
@@ -192,9 +223,24 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         type=float,
         default=1.0,
         metavar="X",
-        help="with --realtime, run X times faster than real time (default 1)",
+        help="with --realtime, run X times faster than real time (default 1); a live "
+        "worker ignores events more than 5 min ahead of its clock, see --catch-up",
     )
-    out.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    out.add_argument(
+        "--catch-up",
+        action="store_true",
+        help="with --realtime, never send an event before its time has come on the wall "
+        "clock: with a --start in the past this fast-forwards at --speed to the present, "
+        "then runs in real time",
+    )
+    out.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress and no summary on stderr"
+    )
+    add_topic_arguments(parser, "Kafka topics (with --broker)")
+    add_producer_arguments(parser, "Kafka producer (with --broker)", quiet=False)
+    from ..runtime.kafka_settings import add_kafka_arguments
+
+    add_kafka_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -253,25 +299,129 @@ def jsonl_sink(path: str, flush_each: bool = False) -> Iterator[Sink]:
 
 
 def open_sink(args: argparse.Namespace) -> AbstractContextManager[Sink]:
-    """The sink the arguments choose. A Kafka sink for --bootstrap-server goes here."""
-    return jsonl_sink(args.output, flush_each=args.realtime)
+    """The JSON Lines sink the arguments choose (Kafka goes through ``publish_records``)."""
+    return jsonl_sink(args.output or "-", flush_each=args.realtime)
+
+
+def wants_kafka(args: argparse.Namespace) -> bool:
+    """Kafka when --broker is on the command line; --output as well is refused.
+
+    Never because of CXKPI_BROKER alone: deployments export it for the worker and
+    pipe ``cxkpi simulate | cxkpi produce -`` (docker-compose.yml does), and a
+    simulator that silently stopped writing to stdout there would starve the pipe.
+    """
+    if getattr(args, "broker", None) is None:
+        return False
+    if args.output is not None:
+        raise CxkpiError("--output and --broker exclude each other: write a file or publish")
+    return True
+
+
+class Pacer:
+    """When to send each record: ``speed`` times real time from the first one.
+
+    With ``catch_up`` a record is also held until its emission time has come on the
+    wall clock, so a simulation started in the past fast-forwards to the present and
+    then runs in real time: a live worker ignores events more than 5 minutes ahead of
+    its clock as skew, which plain ``speed > 1`` from now would produce within minutes.
+    """
+
+    __slots__ = ("_began", "_clock", "_monotonic", "catch_up", "speed", "start_ms")
+
+    def __init__(
+        self,
+        start_ms: int,
+        speed: float = 1.0,
+        *,
+        catch_up: bool = False,
+        monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if speed <= 0:
+            raise CxkpiError("--speed must be greater than 0")
+        self.start_ms, self.speed, self.catch_up = start_ms, speed, catch_up
+        self._monotonic, self._clock = monotonic, clock
+        self._began = monotonic()
+
+    def delay(self, emit_ms: int) -> float:
+        """Seconds to wait before sending a record due at ``emit_ms`` (≤ 0: send now)."""
+        wait = self._began + (emit_ms - self.start_ms) / 1000 / self.speed - self._monotonic()
+        if self.catch_up:
+            wait = max(wait, emit_ms / 1000 - self._clock())
+        return wait
+
+    def lag(self) -> float:
+        """Seconds the paced position trails the wall clock; 0 once it has caught up.
+
+        Independent of how dense the traffic is, unlike the time of the last record.
+        """
+        position = self.start_ms / 1000 + (self._monotonic() - self._began) * self.speed
+        return max(0.0, self._clock() - position)
 
 
 def paced(
-    timed: Iterable[tuple[int, Record]],
+    timed: Iterable[tuple[int, T]],
     start_ms: int,
     speed: float = 1.0,
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[tuple[int, Record]]:
-    """Hold each record back until its emission time has come (scaled by ``speed``)."""
-    began = monotonic()
+    *,
+    catch_up: bool = False,
+    clock: Callable[[], float] = time.time,
+) -> Iterator[tuple[int, T]]:
+    """Hold each record back until its emission time has come (see ``Pacer``)."""
+    pacer = Pacer(start_ms, speed, catch_up=catch_up, monotonic=monotonic, clock=clock)
     for emit_ms, record in timed:
-        due = began + (emit_ms - start_ms) / 1000 / speed
-        wait = due - monotonic()
+        wait = pacer.delay(emit_ms)
         if wait > 0:
             sleep(wait)
         yield emit_ms, record
+
+
+#: Records sent between two explicit yields to the event loop when nothing waits: the
+#: generator is synchronous, and signals, acknowledgements and (in the demo) the
+#: supervisor need the loop now and then even at full speed.
+_YIELD_EVERY = 256
+
+
+async def publish_records(
+    timed: Iterable[tuple[int, Record]],
+    producer: EventProducer,
+    stop: asyncio.Event,
+    *,
+    topic_prefix: str = "",
+    pacer: Pacer | None = None,
+    on_sent: Callable[[int], None] | None = None,
+) -> int | None:
+    """Send records to ``topic_prefix + record.topic`` keyed by ``record.key`` until
+    ``timed`` ends or ``stop`` is set; returns the emission time of the last one sent.
+
+    Values are the exact JSON Lines bytes without the newline (invalid ones as they
+    are), so Kafka holds what a file would. ``on_sent(emit_ms)`` runs after each send
+    (progress). Acknowledgements are not awaited here: flush the producer after.
+    """
+    last: int | None = None
+    stats = producer.stats
+    for count, (emit_ms, record) in enumerate(timed):
+        if pacer is not None:
+            wait = pacer.delay(emit_ms)
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), wait)
+        if count % _YIELD_EVERY == 0:
+            await asyncio.sleep(0)
+        if stop.is_set():
+            break
+        value = record.value
+        raw = value if isinstance(value, bytes) else orjson.dumps(value)
+        key = record.key.encode("utf-8", "surrogatepass") if record.key is not None else None
+        await producer.send(topic_prefix + record.topic, raw, key)
+        if isinstance(value, bytes):
+            stats.invalid += 1
+        last = emit_ms
+        if on_sent is not None:
+            on_sent(emit_ms)
+    return last
 
 
 def run(args: argparse.Namespace) -> int:
@@ -279,11 +429,14 @@ def run(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         raise CxkpiError("--speed must be greater than 0")
     start_ms = start_ms_from_args(args)
+    if wants_kafka(args):
+        return _run_kafka(args, settings, start_ms)
     counts = FaultCounts()
     timed = iter_timed(settings, start_ms, counts)
     if args.realtime:
-        timed = paced(timed, start_ms, args.speed)
+        timed = paced(timed, start_ms, args.speed, catch_up=args.catch_up)
     written, last_ms = 0, start_ms
+    output = args.output or "-"
     try:
         with open_sink(args) as sink:
             for emit_ms, record in timed:
@@ -296,12 +449,84 @@ def run(args: argparse.Namespace) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         if not args.quiet:
-            invalid = sum(counts.invalid.values())
             print(
-                f"cxkpi simulate: {written} messages to {args.output} "
-                f"({invalid} invalid, {counts.duplicates} duplicates, {counts.late} late, "
-                f"{counts.out_of_order} out of order), "
+                f"cxkpi simulate: {written} messages to {output} {_faults(counts)}, "
                 f"{format_time(start_ms)} to {format_time(last_ms)}",
                 file=sys.stderr,
             )
+    return 0
+
+
+def _faults(counts: FaultCounts) -> str:
+    return (
+        f"({sum(counts.invalid.values())} invalid, {counts.duplicates} duplicates, "
+        f"{counts.late} late, {counts.out_of_order} out of order)"
+    )
+
+
+def _run_kafka(args: argparse.Namespace, settings: SimSettings, start_ms: int) -> int:
+    from ..runtime.kafka_settings import settings_from_args as kafka_settings_from_args
+    from .produce import kafka_client_logs, producer_options_from_args
+
+    kafka = kafka_settings_from_args(args)
+    options = producer_options_from_args(args)
+    with kafka_client_logs(args.verbose):
+        return asyncio.run(_simulate_to_kafka(args, settings, start_ms, kafka, options))
+
+
+async def _simulate_to_kafka(
+    args: argparse.Namespace,
+    settings: SimSettings,
+    start_ms: int,
+    kafka: KafkaSettings,
+    options: ProducerOptions,
+) -> int:
+    from ..runtime.processes import graceful_signals
+    from ..runtime.producer import EventProducer, Router
+    from .produce import Progress, create_source_topics
+
+    out = sys.stderr
+    stop = asyncio.Event()
+    counts = FaultCounts()
+    last_ms = start_ms
+    with graceful_signals(stop):
+        producer = EventProducer(kafka, Router(args.topic_prefix), options)
+        await producer.start()
+        try:
+            await create_source_topics(kafka, args, out=out)
+
+            def sent(emit_ms: int) -> None:
+                nonlocal last_ms
+                last_ms = emit_ms
+                if not args.quiet:
+                    progress.tick(producer.stats)
+
+            progress = Progress(
+                args.progress_every,
+                args.progress_seconds,
+                out,
+                detail=lambda: f", event time {format_time(last_ms)}",
+            )
+            pacer = Pacer(start_ms, args.speed, catch_up=args.catch_up) if args.realtime else None
+            await publish_records(
+                iter_timed(settings, start_ms, counts),
+                producer,
+                stop,
+                topic_prefix=args.topic_prefix,
+                pacer=pacer,
+                on_sent=sent,
+            )
+            await producer.flush()
+        finally:
+            await producer.stop()
+    stats = producer.stats
+    if not args.quiet:
+        topics = ", ".join(f"{t} {n:,}" for t, n in sorted(stats.by_topic.items()))
+        elapsed = time.monotonic() - stats.started
+        print(
+            f"cxkpi simulate: {stats.delivered} messages to Kafka at {kafka.describe()} "
+            f"{_faults(counts)}, {format_time(start_ms)} to {format_time(last_ms)}, "
+            f"in {elapsed:.1f} s" + (f": {topics}" if topics else ""),
+            file=out,
+        )
     return 0

@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import IO
 
 from ..core.errors import CxkpiError
+from .processes import die_with_parent
 
 __all__ = ["BrokerError", "BrokerNotFound", "EmbeddedBroker", "find_tansu", "free_port"]
 
@@ -189,6 +190,7 @@ class EmbeddedBroker:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # own process group: Ctrl-C is ours to forward
             env=_broker_env(),
+            preexec_fn=die_with_parent(),  # even a SIGKILLed owner leaves no broker behind
         )
         atexit.register(self.stop)
 

@@ -34,7 +34,7 @@ __all__ = ["ChildProcess", "graceful_signals"]
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-def _die_with_parent() -> Callable[[], None] | None:
+def die_with_parent() -> Callable[[], None] | None:
     """A ``preexec_fn`` that makes the kernel SIGTERM the child when we die; Linux only.
 
     libc is resolved here, in the parent: the child between fork and exec may only make
@@ -116,7 +116,7 @@ class ChildProcess:
                 stderr=subprocess.STDOUT if handle is not None else None,
                 env=self.env,
                 start_new_session=True,  # own process group: our Ctrl-C is not its Ctrl-C
-                preexec_fn=_die_with_parent(),  # only a prctl system call
+                preexec_fn=die_with_parent(),  # only a prctl system call
             )
         finally:
             if handle is not None:
