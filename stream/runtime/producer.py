@@ -269,7 +269,7 @@ async def ensure_topics(
     Existing topics are left as they are, whatever their partition count.
     """
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-    from aiokafka.errors import KafkaError
+    from aiokafka.errors import KafkaConnectionError, KafkaError
 
     admin = AIOKafkaAdminClient(**settings.aiokafka_kwargs(), client_id="cxkpi-admin")
     try:
@@ -281,6 +281,8 @@ async def ensure_topics(
         response = await admin.create_topics(
             [NewTopic(name, partitions, replication_factor) for name in missing]
         )
+    except KafkaConnectionError as exc:
+        raise BrokerUnreachable(f"cannot reach Kafka at {settings.describe()} ({exc})") from None
     except KafkaError as exc:
         raise ProduceError(
             f"cannot create topics on {settings.describe()} ({exc}); create them "

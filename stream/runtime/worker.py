@@ -49,7 +49,7 @@ from ..core.stages import (
 )
 from ..export.collector import KpiCollector
 from .kafka_settings import KafkaSettings
-from .producer import ensure_topics
+from .producer import BrokerUnreachable, ensure_topics
 from .state import PROGRESS, TableState, encode, owned_partitions
 
 log = logging.getLogger("cxkpi.worker")
@@ -132,15 +132,23 @@ class Worker:
         self.registry.register(RuntimeCollector(self))
         self._wire()
 
-    def create_topics(self) -> list[str]:
+    def create_topics(self, retry_every_s: float = 5.0) -> list[str]:
         """Create missing event, dead-letter and facts topics with explicit partitions.
 
         Faust would subscribe to a missing source topic and the broker would create it
         with its own default partition count (Tansu: 4), breaking co-partitioning.
+        Waits for the broker: in a compose stack Kafka often comes up after us.
         """
         s = self.settings
         names = [*self.source_names, s.topic_prefix + DEADLETTER, s.facts_topic]
-        return asyncio.run(ensure_topics(s.kafka, names, s.partitions, s.replication_factor))
+        while True:
+            try:
+                return asyncio.run(
+                    ensure_topics(s.kafka, names, s.partitions, s.replication_factor)
+                )
+            except BrokerUnreachable as exc:
+                log.warning("waiting: %s; next try in %g s", exc, retry_every_s)
+            time.sleep(retry_every_s)
 
     # -- wiring --------------------------------------------------------------------
 
