@@ -9,6 +9,7 @@ out-of-order and invalid events.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -173,6 +174,14 @@ async def test_live_equals_offline(broker, start_worker, topic_prefix):
     await produce(broker.bootstrap, lines, topic_prefix)
     wait_consistent(lines, worker)
     assert "cxkpi worker ready" in worker.log()
+    metrics = worker.metrics()
+    # Ours only: Faust's sensors and prometheus_client's process collectors stay out.
+    assert {name for name, _ in metrics} >= {"cx_worker_ready", "cx_consumer_lag_messages"}
+    assert all(name.startswith("cx_") for name, _ in metrics)
+    assert metrics[("cx_worker_ready", frozenset())] == 1
+    assert worker.get("/healthz") == (200, b"ok\n")
+    status, body = worker.get("/readyz")
+    assert status == 200 and json.loads(body) == {"ready": True, "partitions": list(range(8))}
 
 
 async def test_sigkill_and_restart_count_nothing_twice(broker, start_worker, topic_prefix):
@@ -220,8 +229,6 @@ async def test_two_workers_split_and_take_over(broker, start_worker, topic_prefi
 
 
 def _partitions(worker: WorkerProcess) -> list[int]:
-    import json
-
     status, body = worker.get("/readyz")
     return json.loads(body)["partitions"] if status == 200 else []
 
