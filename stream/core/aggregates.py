@@ -140,13 +140,18 @@ class Aggregates:
 
     # -- retention -----------------------------------------------------------------
 
-    def prune(self, clock_ms: int) -> None:
+    def prune(self, clock_ms: int) -> bool:
+        """Drop buckets no window can see any more; True if any was dropped."""
         keep = retention_at(self.days, clock_ms)
+        dropped = False
         for series in self.series.values():
             for old in [m for m in series.minutes if m < keep.first_minute]:
                 del series.minutes[old]
+                dropped = True
             for old in [d for d in series.days if d < keep.first_day]:
                 del series.days[old]
+                dropped = True
+        return dropped
 
     # -- adding facts --------------------------------------------------------------
 

@@ -43,6 +43,7 @@ class Engine:
         self.queues = QueueStage(config)
         self.records: dict[str, Record] = {}
         self.slices: dict[str, Slice] = {}
+        self.live: dict[tuple[str, str], tuple] = {}  # (route, entity ref) → descriptor
         self._offsets = {EVENTS: 0, DERIVED: 0}
 
     def ingest(self, raw: bytes, clock_ms: int, topic: str | None = None) -> Event | Invalid:
@@ -76,12 +77,17 @@ class Engine:
         offset = self._offsets[source] = self._offsets[source] + 1
         for ordinal, (route, fact) in enumerate(outputs):
             slice_ = self.slices.get(route) or empty_slice()
-            slice_, derived = self.queues.apply(
+            folded = self.queues.apply(
                 route, slice_, (((source, offset, ordinal), fact),), clock_ms
             )
-            self.slices[route] = slice_
-            if derived:
-                self._route(derived, clock_ms, DERIVED)
+            self.slices[route] = folded.slice
+            for ref, descriptor in folded.live:
+                if descriptor is None:
+                    self.live.pop((route, ref), None)
+                else:
+                    self.live[(route, ref)] = descriptor
+            if folded.derived:
+                self._route(folded.derived, clock_ms, DERIVED)
 
     def prune(self, clock_ms: int) -> None:
         """Drop what can no longer change any window; compact what can't be reordered.
@@ -103,11 +109,13 @@ class Engine:
                 self.slices[route] = kept_slice
 
     def families(self, at_ms: int) -> list[Family]:
-        return evaluate_slices(self.queues, self.slices.values(), at_ms)
+        return evaluate_slices(self.queues, self.slices.values(), list(self.live.values()), at_ms)
 
 
-def evaluate_slices(queues: QueueStage, slices: Iterable[Slice], at_ms: int) -> list[Family]:
-    """Every KPI family over some slices (all of them, or those a worker owns)."""
+def evaluate_slices(
+    queues: QueueStage, slices: Iterable[Slice], live: list[tuple], at_ms: int
+) -> list[Family]:
+    """Every KPI family over some slices and live descriptors (all, or a worker's own)."""
     aggregates = queues.aggregates
-    aggregates.series, live, health = union(slices)
+    aggregates.series, health = union(slices)
     return evaluate(aggregates, live, health, queues.config, at_ms)

@@ -3,8 +3,10 @@
 Stage 1 (``EntityStage``) is keyed by entity: one event and its entity's record in, the
 new record and *outputs* out. Stage 2 (``QueueStage``) is keyed by *route*: the queue,
 team or customer an output belongs to. A route's state is a ``Slice``: the aggregates
-of its series, the live descriptors of the entities that are in it now (who waits in
-this queue, which tickets are open in it), and for a customer the FCR history.
+of its series, and for a customer the FCR history. The live descriptors of the
+entities in a route now (who waits in this queue, which tickets are open in it) are
+handed back as changes for the caller to keep per entity: they are set-like, so a
+repeated change converges, and they would make every slice write as big as a backlog.
 
 Outputs carry an id ``(source, offset, ordinal)``: the source partition and offset of
 the event that caused them and their position among its outputs. A slice remembers the
@@ -79,14 +81,21 @@ class Slice(NamedTuple):
     """
 
     series: dict[tuple, Series]
-    live: dict[str, tuple]  # entity ref → live descriptor
     history: History
     seen: dict[str, tuple[int, int]]  # source → highest (offset, ordinal) applied
     health: Health | None = None  # the pipeline route's counters
 
 
 def empty_slice() -> Slice:
-    return Slice({}, {}, EMPTY, {})
+    return Slice({}, EMPTY, {})
+
+
+class Folded(NamedTuple):
+    """What stage 2 did with one route's outputs."""
+
+    slice: Slice  # the same object when nothing was new
+    derived: list[Output]  # FCR outputs of a customer route, to route on
+    live: list[tuple[str, tuple | None]]  # (entity ref, descriptor or None: gone)
 
 
 # -- routing -------------------------------------------------------------------------
@@ -221,12 +230,8 @@ class QueueStage:
 
     def apply(
         self, route: str, slice_: Slice, items: Iterable[tuple[Id, Fact]], clock_ms: int
-    ) -> tuple[Slice, list[Output]]:
-        """Apply one route's outputs (in id order per source) to its slice.
-
-        Returns the new slice (the same object when nothing was new) and, for a
-        customer route, the FCR outputs it derived, for the caller to route on.
-        """
+    ) -> Folded:
+        """Apply one route's outputs (in id order per source) to its slice."""
         seen: dict[str, tuple[int, int]] | None = None
         fresh: list[Fact] = []
         for (source, offset, ordinal), fact in items:
@@ -239,7 +244,7 @@ class QueueStage:
             seen[source] = mark
             fresh.append(fact)
         if seen is None:
-            return slice_, []
+            return Folded(slice_, [], [])
         if route == HEALTH:
             health = slice_.health or Health()
             for fact in fresh:
@@ -248,54 +253,52 @@ class QueueStage:
                     health.invalid[(topic, what)] += 1
                 else:
                     health.count(topic, what, fact.time_ms, outcome)
-            return slice_._replace(health=health, seen=seen), []
+            return Folded(slice_._replace(health=health, seen=seen), [], [])
         if route.startswith(CUSTOMER):
             history, derived = update_history(slice_.history, fresh)
             new = slice_._replace(history=history, seen=seen)
-            return new, [(route_of(fact), fact) for fact in derived]
-        live = slice_.live
+            return Folded(new, [(route_of(fact), fact) for fact in derived], [])
+        live: list[tuple[str, tuple | None]] = []
         keep = self.horizons.at(clock_ms).keep
         aggregates = self.aggregates
         aggregates.series = slice_.series  # updated in place; the shell stores the new Slice
         for fact in fresh:
             if fact.kind == LIVE:
-                ref, descriptor = fact.labels
-                if descriptor is None:
-                    live.pop(ref, None)
-                else:
-                    live[ref] = descriptor
+                live.append(fact.labels)
             else:
                 aggregates.add(fact, keep)
-        return slice_._replace(seen=seen), []
+        return Folded(slice_._replace(seen=seen), [], live)
 
     def prune(self, slice_: Slice, clock_ms: int) -> Slice | None:
-        """Drop buckets and history no window can see any more; None: nothing left."""
-        marks = self.horizons.at(clock_ms)
+        """Drop buckets and history no window can see any more; None: nothing left.
+
+        Returns the same object when nothing was dropped (nothing to store again).
+        """
         history = slice_.history
         if history.inputs:
-            history = prune_history(history, marks.horizon_ms) or EMPTY
+            history = prune_history(history, self.horizons.at(clock_ms).horizon_ms) or EMPTY
         self.aggregates.series = slice_.series
-        self.aggregates.prune(clock_ms)
-        if not (slice_.series or slice_.live or history.inputs or slice_.health):
+        dropped = self.aggregates.prune(clock_ms)
+        if not (slice_.series or history.inputs or slice_.health):
             return None
+        if history is slice_.history and not dropped:
+            return slice_
         return slice_._replace(history=history)
 
 
-def union(slices: Iterable[Slice]) -> tuple[dict[tuple, Series], list[tuple], Health]:
-    """All series, live descriptors and health of some slices, for one evaluation.
+def union(slices: Iterable[Slice]) -> tuple[dict[tuple, Series], Health]:
+    """All series and health of some slices, for one evaluation.
 
     A series key belongs to one route, except ``__other__`` (label overflow), which
     several routes fold into: those are summed.
     """
     series: dict[tuple, Series] = {}
-    live: list[tuple] = []
     health = Health()
     for slice_ in slices:
         merge_series(series, slice_.series)
-        live.extend(slice_.live.values())
         if slice_.health is not None:
             health.merge(slice_.health)
-    return series, live, health
+    return series, health
 
 
 def ordinals(outputs: list[Output], source: str, offset: int) -> Iterator[tuple[str, Id, Fact]]:

@@ -6,7 +6,9 @@ Three kinds of values live in two tables, each stored with the partition it belo
   of the last event applied to it; ``progress/cx.calls/3`` → ``(partition, offset)``,
   the last offset of a source partition fully handled (written last in a batch: it is
   the batch's commit mark).
-- ``slices`` (stage 2): ``q:billing`` → ``(partition, Slice)``.
+- ``slices`` (stage 2): ``q:billing`` → ``(partition, Slice)``; and the live entries,
+  ``live/q:billing/contact/C-1`` → ``(partition, descriptor)``: who waits in the queue,
+  which tickets are open, one small key each (a backlog would make a slice huge).
 
 Why not plain ``table[key] = value``: a Faust table writes its changelog to the
 partition of the event being processed, but a batch (``take_events``) mixes partitions,
@@ -29,10 +31,16 @@ from typing import Any
 
 import faust
 
+from ..core.stages import CUSTOMER, HEALTH, QUEUE, TEAM
+
 #: Keys and values are bytes on the wire (key and value serializer).
 RAW = ("raw", "raw")
-#: Key prefix of the progress marks in the entities table.
+#: Key prefixes. In ``entities``: progress marks, and the entity families. In
+#: ``slices``: live entries, and the routes (see ``stream.core.stages``).
 PROGRESS = "progress/"
+ENTITIES = ("contact/", "ticket/", "survey/", "agent/")
+LIVE = "live/"
+ROUTES = (QUEUE, TEAM, CUSTOMER, HEALTH)
 
 
 def encode(value: Any) -> bytes:
@@ -65,8 +73,10 @@ class TableState:
         self.table.data.pop(key.encode(), None)
         self.table.send_changelog(partition, key.encode(), None, *RAW)
 
-    def owned(self, partitions: set[int], prefix: str = "") -> Iterator[tuple[str, tuple]]:
-        """``(key, value)`` of every key in ``partitions`` (and starting with ``prefix``)."""
+    def owned(
+        self, partitions: set[int], prefix: str | tuple[str, ...] = ""
+    ) -> Iterator[tuple[str, tuple]]:
+        """``(key, value)`` of every key in ``partitions`` starting with ``prefix``."""
         for raw_key in list(self.table.data.keys()):
             key = raw_key.decode() if isinstance(raw_key, bytes) else str(raw_key)
             if not key.startswith(prefix):

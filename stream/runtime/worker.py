@@ -50,7 +50,7 @@ from ..core.stages import (
 from ..export.collector import KpiCollector
 from .kafka_settings import KafkaSettings
 from .producer import BrokerUnreachable, ensure_topics
-from .state import PROGRESS, TableState, encode, owned_partitions
+from .state import ENTITIES, LIVE, PROGRESS, ROUTES, TableState, encode, owned_partitions
 
 log = logging.getLogger("cxkpi.worker")
 
@@ -258,12 +258,8 @@ class Worker:
             return
         self._swept["entities"] = time.monotonic()
         outputs: dict[str, list] = defaultdict(list)
-        for ref, value in list(self.entities.owned(self.owned_sources())):
-            if ref.startswith(PROGRESS):
-                continue
+        for ref, value in list(self.entities.owned(self.owned_sources(), ENTITIES)):
             partition, offset, record = value
-            if ref.startswith(PROGRESS):
-                continue
             kept, changes = self.entity_stage.expire(ref, record, clock)
             if kept is None:
                 self.entities.delete(ref, partition)
@@ -283,6 +279,7 @@ class Worker:
         clock = now_ms()
         stage, slices = self.queue_stage, self.slices
         touched: dict[str, tuple[int, Slice]] = {}
+        live: dict[str, tuple[int, tuple | None]] = {}  # live key → (partition, descriptor)
         derived: dict[str, list] = defaultdict(list)
         for event in batch:
             message = event.message
@@ -290,13 +287,20 @@ class Worker:
             partition, offset = message.partition, message.offset
             self.processed[(message.topic, partition)] = offset
             held = touched.get(route) or slices.get(route) or (partition, empty_slice())
-            items = pickle.loads(message.value)
-            new, more = stage.apply(route, held[1], items, clock)
-            touched[route] = (partition, new)
+            folded = stage.apply(route, held[1], pickle.loads(message.value), clock)
+            touched[route] = (partition, folded.slice)
+            for ref, descriptor in folded.live:
+                live[f"{LIVE}{route}/{ref}"] = (partition, descriptor)
             source = f"{message.topic}/{partition}"
-            for out_route, ident, fact in ordinals(more, source, offset):
+            for out_route, ident, fact in ordinals(folded.derived, source, offset):
                 derived[out_route].append((ident, fact))
         await self._deliver(self._send_outputs(derived))
+        # Live entries first: a slice stored means its batch's live changes are too.
+        for key, (partition, descriptor) in live.items():
+            if descriptor is None:
+                slices.delete(key, partition)
+            else:
+                slices.put(key, (partition, descriptor))
         for route, value in touched.items():
             slices.put(route, value)
         self._maybe_sweep_slices(clock)
@@ -305,11 +309,11 @@ class Worker:
         if time.monotonic() - self._swept["slices"] < SWEEP_EVERY_S:
             return
         self._swept["slices"] = time.monotonic()
-        for route, (partition, slice_) in list(self.slices.owned(self.owned_facts())):
+        for route, (partition, slice_) in list(self.slices.owned(self.owned_facts(), ROUTES)):
             kept = self.queue_stage.prune(slice_, clock)
             if kept is None:
                 self.slices.delete(route, partition)
-            else:
+            elif kept is not slice_:
                 self.slices.put(route, (partition, kept))
 
     # -- what this worker owns and exports ---------------------------------------
@@ -328,8 +332,10 @@ class Worker:
 
     def families(self) -> list[Family]:
         """Every KPI family over what this worker owns, evaluated now."""
-        slices = (value[1] for _, value in self.slices.owned(self.owned_facts()))
-        return evaluate_slices(self.scrape_stage, slices, now_ms())
+        owned = self.owned_facts()
+        slices = [value[1] for _, value in self.slices.owned(owned, ROUTES)]
+        live = [value[1] for _, value in self.slices.owned(owned, (LIVE,))]
+        return evaluate_slices(self.scrape_stage, slices, live, now_ms())
 
     def lag(self) -> Iterable[tuple[str, int, int]]:
         """(topic, partition, messages behind) for every owned input partition."""

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from workers import ONE_RECORD_BATCHES, WorkerProcess, samples
 
+from stream.core.decode import Decoder
+from stream.core.events import Invalid
 from stream.core.replay import replay
 from stream.export.collector import render
 from stream.runtime.kafka_settings import KafkaSettings
@@ -235,7 +237,8 @@ def _partitions(worker: WorkerProcess) -> list[int]:
 
 async def test_dead_letters_carry_bytes_and_reason(broker, start_worker, topic_prefix, read_topic):
     good = scenario(seed=5, minutes=2)
-    valid = [line for line in good if line.startswith(b"{")][:50]
+    decoder = Decoder()
+    valid = [line for line in good if not isinstance(decoder.decode(line), Invalid)][:50]
     bad = {
         b"not json at all": "not_json",
         ENVELOPE % b"call.queued": "missing_field",
