@@ -180,6 +180,9 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # Faust warns "producer buffer full" whenever a batch writes more than 100 records,
+    # which ours always do: hundreds of lines a minute that say nothing is wrong.
+    logging.getLogger("faust.transport.producer").setLevel(logging.ERROR)
     worker = Worker(settings)
     created = worker.create_topics()
     if created:

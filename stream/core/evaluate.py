@@ -21,6 +21,7 @@ from .contacts import WAITING
 from .events import AGENT_STATES, OPEN_TICKET_STATUSES
 from .health import Health
 from .labels import OTHER
+from .surveys import UNKNOWN
 from .tickets import TICKET as TICKET_LIVE
 from .tickets import first_reply_clock_ms
 from .timeutil import HOUR_MS, MINUTE_MS, MINUTE_WINDOWS, minute_of
@@ -377,7 +378,8 @@ def _health(out: dict, health: Health, aggregates: Aggregates, at_ms: int) -> No
 
 def _config(out: dict, aggregates: Aggregates, config: Config) -> None:
     queues = {key[2] if key[0] == SURVEY else key[1] for key in aggregates.series if key[0] != TEAM}
-    for queue in sorted(queues - {OTHER}):
+    # Surveys without a queue (ESAT: team only) are filed under UNKNOWN: no policy.
+    for queue in sorted(queues - {OTHER, UNKNOWN}):
         policy = config.policy(queue)
         out["cx_config_service_level_target_ratio"].append(((queue,), policy.service_level_target))
         out["cx_config_service_level_threshold_seconds"].append(

@@ -350,7 +350,8 @@ class Worker:
             if highwater is None:
                 continue
             done = self.processed.get((tp.topic, tp.partition), -1) + 1
-            yield tp.topic, tp.partition, max(0, highwater - done)
+            # Logical names (cx.calls) like every other pipeline family.
+            yield self.source_names.get(tp.topic, tp.topic), tp.partition, max(0, highwater - done)
 
 
 class RuntimeCollector(Collector):

@@ -220,13 +220,6 @@ def test_pipeline_health_counts_the_faults(stack):
     assert lag and all(0 <= v < 120 for v in lag.values()), lag
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the worker labels cx_consumer_lag_messages with the Kafka topic name, topic "
-    "prefix included (mon-e2e.cx.calls), the other pipeline families with the logical "
-    "one (cx.calls): with --topic-prefix, CxEventTimeLagHigh's consumer-lag branch "
-    "(and on (topic)) never matches",
-)
 def test_consumer_lag_topics_are_the_event_topics(stack):
     def topics(expr: str) -> set[str]:
         return {s["metric"]["topic"] for s in stack.prometheus.query(expr)}
