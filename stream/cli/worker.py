@@ -93,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     group.add_argument(
         "--partitions",
         type=_positive_int,
-        default=int(_env("CXKPI_PARTITIONS", "8")),
+        default=_env("CXKPI_PARTITIONS", "8"),  # a string: argparse checks it
         metavar="N",
         help="partitions of topics the worker creates; existing topics keep theirs, and "
         "all cx.* topics must have the same count (CXKPI_PARTITIONS, default 8)",
@@ -101,7 +101,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     group.add_argument(
         "--replication-factor",
         type=_positive_int,
-        default=int(_env("CXKPI_REPLICATION_FACTOR", "1")),
+        default=_env("CXKPI_REPLICATION_FACTOR", "1"),  # a string: argparse checks it
         metavar="N",
         help="of the topics the worker creates; 3 on a production cluster "
         "(CXKPI_REPLICATION_FACTOR, default 1)",
@@ -116,7 +116,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     group.add_argument(
         "--session-timeout",
         type=float,
-        default=float(_env("CXKPI_SESSION_TIMEOUT", "10")),
+        default=_env("CXKPI_SESSION_TIMEOUT", "10"),  # a string: argparse checks it
         metavar="SECONDS",
         help="consumer-group session timeout: how soon a dead worker's partitions move "
         "(CXKPI_SESSION_TIMEOUT, default 10)",
@@ -139,7 +139,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     web.add_argument(
         "--web-port",
         type=int,
-        default=int(_env("CXKPI_WEB_PORT", "6066")),
+        default=_env("CXKPI_WEB_PORT", "6066"),  # a string: argparse checks it
         metavar="PORT",
         help="(CXKPI_WEB_PORT, default 6066)",
     )
