@@ -122,6 +122,14 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         "(CXKPI_SESSION_TIMEOUT, default 10)",
     )
     group.add_argument(
+        "--sweep-every",
+        type=float,
+        default=_env("CXKPI_SWEEP_EVERY", "60"),  # a string: argparse checks it
+        metavar="SECONDS",
+        help="how often finished entities and expired buckets are dropped; it never "
+        "changes a result (CXKPI_SWEEP_EVERY, default 60)",
+    )
+    group.add_argument(
         "--faust",
         type=_setting,
         action="append",
@@ -173,6 +181,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         web_port=args.web_port,
         store=args.store,
         session_timeout=args.session_timeout,
+        sweep_every_s=args.sweep_every,
         faust=dict(args.faust),
     )
     logging.basicConfig(

@@ -276,7 +276,9 @@ class QueueStage:
         """
         history = slice_.history
         if history.inputs:
-            history = prune_history(history, self.horizons.at(clock_ms).horizon_ms) or EMPTY
+            kept = prune_history(history, self.horizons.at(clock_ms).horizon_ms) or EMPTY
+            if (len(kept.inputs), len(kept.outputs)) != (len(history.inputs), len(history.outputs)):
+                history = kept
         self.aggregates.series = slice_.series
         dropped = self.aggregates.prune(clock_ms)
         if not (slice_.series or history.inputs or slice_.health):

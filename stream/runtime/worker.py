@@ -54,9 +54,6 @@ from .state import ENTITIES, LIVE, PROGRESS, ROUTES, TableState, encode, owned_p
 
 log = logging.getLogger("cxkpi.worker")
 
-#: How often a worker drops state that can change no window any more (seconds).
-SWEEP_EVERY_S = 60.0
-
 
 @dataclass(frozen=True)
 class WorkerSettings:
@@ -70,6 +67,8 @@ class WorkerSettings:
     web_port: int = 6066
     store: str = "memory://"
     session_timeout: float = 10.0
+    #: How often state that can change no window any more is dropped (seconds).
+    sweep_every_s: float = 60.0
     batch: int = 2000
     batch_within: float = 0.2
     #: Further Faust settings, e.g. {"producer_max_batch_size": 1} in tests on Tansu.
@@ -254,24 +253,32 @@ class Worker:
         await asyncio.gather(*pending)
 
     def _maybe_sweep_entities(self, clock: int) -> None:
-        if time.monotonic() - self._swept["entities"] < SWEEP_EVERY_S:
+        if time.monotonic() - self._swept["entities"] < self.settings.sweep_every_s:
             return
         self._swept["entities"] = time.monotonic()
         outputs: dict[str, list] = defaultdict(list)
+        removals: dict[int, list] = defaultdict(list)
+        dropped = compacted = 0
         for ref, value in list(self.entities.owned(self.owned_sources(), ENTITIES)):
             partition, offset, record = value
             kept, changes = self.entity_stage.expire(ref, record, clock)
             if kept is None:
                 self.entities.delete(ref, partition)
+                dropped += 1
             elif kept is not record:
                 self.entities.put(ref, (partition, offset, kept))
-            # Live removals are idempotent; the clock orders sweeps of one worker.
+                compacted += 1
+            removals[partition].extend(changes)
+        # Numbered per partition and sweep: the clock orders sweeps, ordinals the rest.
+        for partition, changes in removals.items():
             for route, ident, fact in ordinals(changes, f"sweep/{partition}", clock):
                 outputs[route].append((ident, fact))
         for send in self._send_outputs(outputs):
             task = asyncio.ensure_future(send)
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+        if dropped or compacted:
+            log.info("housekeeping: dropped %d finished entities, compacted %d", dropped, compacted)
 
     # -- stage 2 -------------------------------------------------------------------
 
@@ -306,15 +313,20 @@ class Worker:
         self._maybe_sweep_slices(clock)
 
     def _maybe_sweep_slices(self, clock: int) -> None:
-        if time.monotonic() - self._swept["slices"] < SWEEP_EVERY_S:
+        if time.monotonic() - self._swept["slices"] < self.settings.sweep_every_s:
             return
         self._swept["slices"] = time.monotonic()
+        dropped = pruned = 0
         for route, (partition, slice_) in list(self.slices.owned(self.owned_facts(), ROUTES)):
             kept = self.queue_stage.prune(slice_, clock)
             if kept is None:
                 self.slices.delete(route, partition)
+                dropped += 1
             elif kept is not slice_:
                 self.slices.put(route, (partition, kept))
+                pruned += 1
+        if dropped or pruned:
+            log.info("housekeeping: dropped %d empty routes, pruned %d", dropped, pruned)
 
     # -- what this worker owns and exports ---------------------------------------
 
