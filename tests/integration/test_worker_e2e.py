@@ -15,12 +15,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from workers import ONE_RECORD_BATCHES, WorkerProcess, samples
+from workers import ONE_RECORD_BATCHES, WorkerProcess, free_port, samples
 
 from stream.core.decode import Decoder
 from stream.core.events import Invalid
 from stream.core.replay import replay
 from stream.export.collector import render
+from stream.runtime.broker import EmbeddedBroker
 from stream.runtime.kafka_settings import KafkaSettings
 from stream.runtime.producer import EventProducer, ProducerOptions, Router
 from stream.sim.generate import iter_events
@@ -264,3 +265,22 @@ async def test_dead_letters_carry_bytes_and_reason(broker, start_worker, topic_p
         if name == "cx_events_invalid_total"
     }
     assert sum(invalid.values()) == len(bad)
+
+
+def test_worker_waits_for_a_broker_that_starts_later(broker, tmp_path):
+    """A compose stack may start Kafka after the worker: it waits and then runs.
+
+    (``broker`` only for its skip-or-fail rule: this test starts its own, late.)"""
+    port = free_port()
+    worker = WorkerProcess(f"127.0.0.1:{port}", "e2e-late-broker", tmp_path)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while "waiting: cannot reach Kafka" not in worker.log():
+            assert time.monotonic() < deadline and worker.process.poll() is None, worker.log()
+            time.sleep(0.2)
+        with EmbeddedBroker(port, log=tmp_path / "late-broker.log"):
+            worker.wait_ready(60)
+            assert worker.metrics()[("cx_worker_ready", frozenset())] == 1
+    finally:
+        worker.stop()
