@@ -113,6 +113,12 @@ def add_producer_arguments(
         help="max batch size per partition (default 262144)",
     )
     tuning.add_argument(
+        "--compression",
+        choices=("none", "gzip", "snappy", "lz4", "zstd"),
+        default="none",
+        help="compress record batches with this codec; the worker reads them all (default none)",
+    )
+    tuning.add_argument(
         "--idempotent",
         action="store_true",
         help="enable the idempotent producer (real Kafka only: Tansu refuses it)",
@@ -155,6 +161,7 @@ def producer_options_from_args(args: argparse.Namespace) -> ProducerOptions:
     return ProducerOptions(
         linger_ms=args.linger_ms,
         max_batch_size=args.batch_bytes,
+        compression=None if args.compression == "none" else args.compression,
         idempotent=args.idempotent,
         connect_timeout=args.connect_timeout,
     )

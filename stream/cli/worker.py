@@ -163,6 +163,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
     import faust
 
+    from ..runtime.transport import EXIT_UNDECODABLE, UndecodableBatch
     from ..runtime.worker import Worker, WorkerSettings
 
     config = load_config(args.config) if args.config else Config()
@@ -204,5 +205,13 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         settings.web_host,
         settings.web_port,
     )
-    faust.Worker(worker.app, loglevel=args.log_level, quiet=True).execute_from_commandline()
+    runner = faust.Worker(worker.app, loglevel=args.log_level, quiet=True)
+    try:
+        runner.execute_from_commandline()
+    except SystemExit:
+        # The transport has logged where and what to install; a distinct status lets a
+        # supervisor tell "fix the environment" from a crash worth restarting.
+        if isinstance(runner.crash_reason, UndecodableBatch):
+            return EXIT_UNDECODABLE
+        raise
     return 0

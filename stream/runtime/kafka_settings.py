@@ -121,9 +121,12 @@ class KafkaSettings:
             kwargs["sasl_plain_password"] = self.sasl_password
         return kwargs
 
-    def faust_kwargs(self) -> dict[str, Any]:
-        """``broker`` and ``broker_credentials`` settings for ``faust.App``."""
-        kwargs: dict[str, Any] = {"broker": [f"kafka://{a}" for a in self.bootstrap]}
+    def faust_kwargs(self, scheme: str = "kafka") -> dict[str, Any]:
+        """``broker`` and ``broker_credentials`` settings for ``faust.App``.
+
+        ``scheme`` picks the Faust transport: the worker passes its own (``cxkpi``).
+        """
+        kwargs: dict[str, Any] = {"broker": [f"{scheme}://{a}" for a in self.bootstrap]}
         if self.sasl:
             from faust import SASLCredentials
 

@@ -104,7 +104,7 @@ class ProducerOptions:
     acks: int | str = "all"
     linger_ms: int = 10
     max_batch_size: int = 256 * 1024  # bytes per partition batch (aiokafka default 16 KiB)
-    compression: str | None = None  # gzip, snappy, lz4, zstd (needs the codec installed)
+    compression: str | None = None  # gzip, snappy, lz4 or zstd (cramjam has them)
     idempotent: bool = False  # Tansu refuses idempotent producers; fine on real Kafka
     request_timeout_ms: int = 30_000
     connect_timeout: float = 10.0  # seconds to wait for a broker before giving up

@@ -49,6 +49,7 @@ from ..core.stages import (
 )
 from ..export.collector import KpiCollector
 from ..export.wallboard import wallboard_html
+from . import transport
 from .kafka_settings import KafkaSettings
 from .producer import BrokerUnreachable, ensure_topics
 from .state import ENTITIES, LIVE, PROGRESS, ROUTES, TableState, encode, owned_partitions
@@ -91,7 +92,7 @@ class Worker:
         self.settings = s = settings
         self.app = app = faust.App(
             s.app_id,
-            **s.kafka.faust_kwargs(),
+            **s.kafka.faust_kwargs(scheme=transport.SCHEME),
             store=s.store,
             topic_partitions=s.partitions,
             topic_replication_factor=s.replication_factor,

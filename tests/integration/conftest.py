@@ -10,6 +10,8 @@
 - ``make_producer``: started aiokafka producers that put ONE record in each batch (see
   ``ONE_RECORD_BATCHES``), stopped after the test.
 - ``read_topic``: ``await read_topic(topic, count)`` — every record of all partitions.
+- ``start_worker``: ``start_worker(extra_flags, env=...)`` — a ``cxkpi worker`` process
+  of this test's app id, stopped after the test.
 
 Every test in this folder is marked ``integration``.
 """
@@ -19,10 +21,11 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from workers import ONE_RECORD_BATCHES
+from workers import ONE_RECORD_BATCHES, WorkerProcess
 
 from stream.runtime.broker import EmbeddedBroker
 
@@ -118,3 +121,19 @@ def read_topic(broker: EmbeddedBroker) -> Callable[..., Awaitable[list[Any]]]:
             await consumer.stop()
 
     return read
+
+
+@pytest.fixture
+def start_worker(broker: EmbeddedBroker, tmp_path: Path, request: pytest.FixtureRequest):
+    started: list[WorkerProcess] = []
+    # Unique per test: tests that share an app id would share its internal topics.
+    app_id = f"e2e{next(_prefixes)}-" + "".join(c for c in request.node.name if c.isalnum())[:30]
+
+    def start(extra: tuple[str, ...] = (), env: dict[str, str] | None = None) -> WorkerProcess:
+        worker = WorkerProcess(broker.bootstrap, app_id, tmp_path, extra, env).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from workers import ONE_RECORD_BATCHES, WorkerProcess, free_port, samples
@@ -153,21 +152,6 @@ def wait_consistent(lines: list[bytes], *workers: WorkerProcess, timeout: float 
     seen = counted(scrape(*workers)[0])
     report = "\n".join(problems[:40])
     pytest.fail(f"counted {seen} of {len(lines)} lines; live != replay:\n{report}")
-
-
-@pytest.fixture
-def start_worker(broker, tmp_path: Path, request: pytest.FixtureRequest):
-    started: list[WorkerProcess] = []
-    app_id = "e2e-" + "".join(c for c in request.node.name if c.isalnum())[:30]
-
-    def start(extra: tuple[str, ...] = ()) -> WorkerProcess:
-        worker = WorkerProcess(broker.bootstrap, app_id, tmp_path, extra).start()
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 async def test_live_equals_offline(broker, start_worker, topic_prefix):

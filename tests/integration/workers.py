@@ -42,13 +42,19 @@ def free_port() -> int:
 
 class WorkerProcess:
     def __init__(
-        self, bootstrap: str, app_id: str, log_dir: Path, extra: Iterable[str] = ()
+        self,
+        bootstrap: str,
+        app_id: str,
+        log_dir: Path,
+        extra: Iterable[str] = (),
+        env: dict[str, str] | None = None,
     ) -> None:
         self.bootstrap = bootstrap
         self.app_id = app_id
         self.port = free_port()
         self.log_dir = log_dir
         self.extra = tuple(extra)
+        self.env = env
         self.process: subprocess.Popen | None = None
         self.starts = 0
 
@@ -74,7 +80,11 @@ class WorkerProcess:
             *self.extra,
         ]
         self.process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **self.env} if self.env else None,
         )
         return self
 

@@ -85,6 +85,17 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cx_consumer_lag_messages": (GAUGE, ("topic", "partition")),
 }
 RUNTIME_EXTRAS = frozenset({"cx_worker_ready", "cx_consumer_lag_messages"})
+#: SPEC §6 names that open issues will add (forward-looking KPIs: issue 11; business-time
+#: ticket clocks: issue 12). They move into SPEC above when they are built.
+PLANNED = frozenset(
+    {
+        "cx_estimated_wait_seconds",
+        "cx_agents_required",
+        "cx_agents_required_gap",
+        "cx_ticket_first_reply_business_seconds",
+        "cx_ticket_resolution_business_seconds",
+    }
+)
 
 #: Series Prometheus itself makes.
 PROMETHEUS = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE"})

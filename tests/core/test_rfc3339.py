@@ -1,0 +1,207 @@
+"""``parse_time`` against RFC 3339 §5.6, table-driven and with hypothesis (issue 14).
+
+``matches_abnf`` below is a second, independent reading of the grammar: a
+recursive-descent walk of the ABNF productions, with §5.7's value ranges. The property
+test checks that whatever ``parse_time`` accepts, the grammar accepts too, and that
+whatever the grammar builds from valid parts, ``parse_time`` reads to the same instant
+as ``datetime``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from stream.core.timeutil import parse_time
+
+# -- the grammar, production by production ----------------------------------------------
+
+
+def matches_abnf(text: str) -> bool:
+    """``date-time`` of RFC 3339 §5.6, with the §5.7 ranges (leap second allowed)."""
+    pos = 0
+
+    def digits(n: int) -> int | None:
+        nonlocal pos
+        part = text[pos : pos + n]
+        if len(part) != n or any(c not in "0123456789" for c in part):
+            return None
+        pos += n
+        return int(part)
+
+    def literal(options: str) -> bool:
+        nonlocal pos
+        if pos < len(text) and text[pos] in options:
+            pos += 1
+            return True
+        return False
+
+    year = digits(4)  # date-fullyear
+    if year is None or not literal("-"):
+        return False
+    month = digits(2)  # date-month 01-12
+    if month is None or not 1 <= month <= 12 or not literal("-"):
+        return False
+    day = digits(2)  # date-mday 01-28, 01-29, 01-30, 01-31 based on month/year
+    if day is None or not 1 <= day <= calendar.monthrange(year or 4, month)[1]:
+        return False
+    if not literal("Tt"):  # "T", case-insensitive (§5.6 NOTE)
+        return False
+    hour = digits(2)  # partial-time = time-hour ":" time-minute ":" time-second ...
+    if hour is None or hour > 23 or not literal(":"):
+        return False
+    minute = digits(2)
+    if minute is None or minute > 59 or not literal(":"):
+        return False
+    second = digits(2)
+    if second is None or second > 60:
+        return False
+    if literal("."):  # time-secfrac = "." 1*DIGIT
+        if digits(1) is None:
+            return False
+        while digits(1) is not None:
+            pass
+    if not literal("Zz"):  # time-offset = "Z" / time-numoffset
+        if not literal("+-"):
+            return False
+        off_hour = digits(2)
+        if off_hour is None or off_hour > 23 or not literal(":"):
+            return False
+        off_minute = digits(2)
+        if off_minute is None or off_minute > 59:
+            return False
+    return pos == len(text)
+
+
+# -- the table ---------------------------------------------------------------------------
+
+GOOD = [
+    ("2026-12-01T10:00:00Z", "2026-12-01T10:00:00+00:00"),
+    ("2026-12-01t18:34:59.825z", "2026-12-01T18:34:59.825+00:00"),  # lower case
+    ("2026-12-01T10:00:00-00:00", "2026-12-01T10:00:00+00:00"),  # offset unknown: UTC
+    ("2026-12-01T11:30:00+01:30", "2026-12-01T10:00:00+00:00"),
+    ("2026-12-01T00:00:00-23:59", "2026-12-01T23:59:00+00:00"),
+    ("2026-12-01T10:00:00.1Z", "2026-12-01T10:00:00.100+00:00"),
+    ("2026-12-01T10:00:00.123456789Z", "2026-12-01T10:00:00.123+00:00"),  # truncated
+    ("2024-02-29T12:00:00Z", "2024-02-29T12:00:00+00:00"),  # leap year
+    ("2016-12-31T23:59:60Z", "2016-12-31T23:59:59.999+00:00"),  # leap second
+    ("2017-01-01T08:59:60+09:00", "2016-12-31T23:59:59.999+00:00"),  # the same, in Tokyo
+    ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00+00:00"),
+]
+
+BAD = [
+    "2026-12-01T10:00:00xZ",
+    "2026-12-01T10:00:00\u0000Z",
+    "2026-12-01T10:00:00Z\u0000",
+    "2026-12-01T10:00:00.Z",
+    "2026-12-01T10:00:00#+01:00",
+    "2026-12-01T10:00:00+01:00:00:00",
+    "2026-12-01T10:00:00+0100",  # ISO 8601, not RFC 3339
+    "2026-12-01T10:00:00+01",
+    "2026-12-01T10:00:00+01:00:30",  # offset with seconds
+    "2026-12-01T10:00Z",  # no seconds
+    "2026-12-01T10:00:00,5Z",  # decimal comma
+    "2026-W49-2T10:00:00Z",  # week date
+    "2026-335T10:00:00Z",  # ordinal date
+    "2026-12-01 10:00:00Z",  # a space is not in the grammar
+    "2026-12-01T10:00:00",  # no offset
+    "20261201T100000Z",  # basic format
+    "2026-12-01T24:00:00Z",
+    "2026-12-01T10:60:00Z",
+    "2026-12-01T10:00:61Z",
+    "2026-13-01T10:00:00Z",
+    "2026-00-01T10:00:00Z",
+    "2025-02-29T10:00:00Z",  # not a leap year
+    "2026-04-31T10:00:00Z",
+    "2026-12-01T10:00:00+24:00",
+    "2026-12-01T10:00:00+01:60",
+    "２０２６-12-01T10:00:00Z",  # full-width digits are not DIGIT
+    "2026-12-01T10:00:00.١Z",  # nor are Arabic-Indic ones
+    " 2026-12-01T10:00:00Z",
+    "2026-12-01T10:00:00Z ",
+    "",
+]
+
+
+@pytest.mark.parametrize(("text", "instant"), GOOD)
+def test_rfc3339_forms_are_read_exactly(text: str, instant: str) -> None:
+    assert matches_abnf(text)
+    expected = datetime.fromisoformat(instant)
+    assert parse_time(text) == int(expected.timestamp() * 1000 + 0.5)
+
+
+@pytest.mark.parametrize("text", BAD)
+def test_everything_else_is_refused(text: str) -> None:
+    assert not matches_abnf(text)
+    with pytest.raises(ValueError):
+        parse_time(text)
+
+
+@pytest.mark.parametrize("text", ["1969-12-31T23:59:59Z", "2201-01-01T00:00:00Z"])
+def test_years_outside_the_supported_range_are_refused(text: str) -> None:
+    assert matches_abnf(text)  # the grammar allows them; cxkpi does not (bad_time)
+    with pytest.raises(ValueError, match="outside"):
+        parse_time(text)
+
+
+# -- properties --------------------------------------------------------------------------
+
+#: Characters a mutation may put in: the grammar's own, and near misses.
+ALPHABET = "0123456789-:.+TtZz ,W#x\u0000２١"
+
+
+def _mutations() -> st.SearchStrategy[str]:
+    seeds = st.sampled_from([text for text, _ in GOOD] + BAD)
+
+    def mutate(draw_seed: str, edits: list[tuple[int, int, str]]) -> str:
+        text = draw_seed
+        for kind, where, char in edits:
+            where = where % (len(text) + 1)
+            if kind == 0:
+                text = text[:where] + char + text[where:]
+            elif kind == 1:
+                text = text[:where] + text[where + 1 :]
+            else:
+                text = text[:where] + char + text[where + 1 :]
+        return text
+
+    edit = st.tuples(st.integers(0, 2), st.integers(0, 40), st.sampled_from(ALPHABET))
+    return st.builds(mutate, seeds, st.lists(edit, max_size=4))
+
+
+@given(st.one_of(_mutations(), st.text(alphabet=ALPHABET, max_size=40), st.text(max_size=40)))
+@example("2026-12-01T10:00:00.Z")
+def test_whatever_parse_time_accepts_matches_the_grammar(text: str) -> None:
+    try:
+        parse_time(text)
+    except ValueError:
+        return
+    assert matches_abnf(text), text
+
+
+@given(
+    st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2199, 12, 30)),
+    st.integers(-(23 * 60 + 59), 23 * 60 + 59),
+    st.sampled_from(["T", "t"]),
+    st.sampled_from([0, 1, 3, 6, 9]),
+)
+def test_every_valid_form_reads_to_its_instant(local, offset_minutes, sep, fraction_digits):
+    zone = timezone(timedelta(minutes=offset_minutes))
+    moment = local.replace(tzinfo=zone)
+    sign = "-" if offset_minutes < 0 else "+"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    fraction = f"{moment.microsecond:06d}000"[:fraction_digits]
+    text = (
+        moment.strftime(f"%Y-%m-%d{sep}%H:%M:%S")
+        + (f".{fraction}" if fraction_digits else "")
+        + (f"{sign}{hours:02d}:{minutes:02d}" if offset_minutes else "Z")
+    )
+    assert matches_abnf(text)
+    micro = int(fraction.ljust(6, "0")[:6]) if fraction_digits else 0
+    expected = moment.replace(microsecond=micro).astimezone(UTC)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert parse_time(text) == (expected - epoch) // timedelta(milliseconds=1)
