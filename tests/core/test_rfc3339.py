@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from rfc3339_cases import NOT_RFC3339
 
 from stream.core.timeutil import parse_time
 
@@ -94,20 +95,7 @@ GOOD = [
 ]
 
 BAD = [
-    "2026-12-01T10:00:00xZ",
-    "2026-12-01T10:00:00\u0000Z",
-    "2026-12-01T10:00:00Z\u0000",
-    "2026-12-01T10:00:00.Z",
-    "2026-12-01T10:00:00#+01:00",
-    "2026-12-01T10:00:00+01:00:00:00",
-    "2026-12-01T10:00:00+0100",  # ISO 8601, not RFC 3339
-    "2026-12-01T10:00:00+01",
-    "2026-12-01T10:00:00+01:00:30",  # offset with seconds
-    "2026-12-01T10:00Z",  # no seconds
-    "2026-12-01T10:00:00,5Z",  # decimal comma
-    "2026-W49-2T10:00:00Z",  # week date
-    "2026-335T10:00:00Z",  # ordinal date
-    "2026-12-01 10:00:00Z",  # a space is not in the grammar
+    *NOT_RFC3339,
     "2026-12-01T10:00:00",  # no offset
     "20261201T100000Z",  # basic format
     "2026-12-01T24:00:00Z",

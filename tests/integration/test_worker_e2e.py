@@ -110,8 +110,20 @@ def differences(live: Samples, lines: list[bytes], before: float, after: float) 
     problems = []
     for key in sorted(set(live) | set(early) | set(late), key=str):
         value = live.get(key)
-        low, high = sorted((early.get(key, value), late.get(key, value)))
-        if value is None or low is None or not (low - 1e-6 <= value <= high + 1e-6):
+        first, last = early.get(key), late.get(key)
+        if first is None and last is None:
+            problems.append(f"{key[0]}{dict(key[1])}: live {value}, not in replay")
+            continue
+        if (first is None) != (last is None):
+            # The series starts or ends between the two replays (a window's edge, a
+            # ratio whose denominator reaches 0): live may be either side of it.
+            known = last if first is None else first
+            if value is None or abs(value - known) <= 1e-6:
+                continue
+            problems.append(f"{key[0]}{dict(key[1])}: live {value}, replay {first}..{last}")
+            continue
+        low, high = sorted((first, last))
+        if value is None or not (low - 1e-6 <= value <= high + 1e-6):
             problems.append(f"{key[0]}{dict(key[1])}: live {value}, replay {low}..{high}")
     return problems
 
