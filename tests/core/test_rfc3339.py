@@ -52,29 +52,30 @@ def matches_abnf(text: str) -> bool:
         return False
     if not literal("Tt"):  # "T", case-insensitive (§5.6 NOTE)
         return False
-    hour = digits(2)  # partial-time = time-hour ":" time-minute ":" time-second ...
-    if hour is None or hour > 23 or not literal(":"):
-        return False
-    minute = digits(2)
-    if minute is None or minute > 59 or not literal(":"):
-        return False
-    second = digits(2)
-    if second is None or second > 60:
+
+    def hour_minute(second_top: int | None) -> bool:
+        """time-hour ":" time-minute, then ":" time-second when ``second_top`` is set."""
+        hour = digits(2)
+        if hour is None or hour > 23 or not literal(":"):
+            return False
+        minute = digits(2)
+        if minute is None or minute > 59:
+            return False
+        if second_top is None:
+            return True
+        second = digits(2) if literal(":") else None
+        return second is not None and second <= second_top
+
+    if not hour_minute(second_top=60):  # partial-time, leap second allowed
         return False
     if literal("."):  # time-secfrac = "." 1*DIGIT
         if digits(1) is None:
             return False
         while digits(1) is not None:
             pass
-    if not literal("Zz"):  # time-offset = "Z" / time-numoffset
-        if not literal("+-"):
-            return False
-        off_hour = digits(2)
-        if off_hour is None or off_hour > 23 or not literal(":"):
-            return False
-        off_minute = digits(2)
-        if off_minute is None or off_minute > 59:
-            return False
+    # time-offset = "Z" / time-numoffset
+    if not literal("Zz") and not (literal("+-") and hour_minute(second_top=None)):
+        return False
     return pos == len(text)
 
 
