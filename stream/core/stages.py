@@ -134,23 +134,10 @@ def split_live(descriptor: tuple | None) -> dict[str, tuple]:
     raise ValueError(f"unknown live descriptor {tag!r}")
 
 
-#: Descriptors that live in one queue route only (``split_live``'s simple case).
-_ONE_ROUTE = (WAITING, TICKET)
-
-
 def live_changes(ref: str, before: tuple | None, after: tuple | None) -> list[Output]:
     """LIVE outputs that move an entity's descriptor from ``before`` to ``after``."""
     if before == after:
         return []
-    if (before is None or before[0] in _ONE_ROUTE) and (after is None or after[0] in _ONE_ROUTE):
-        # The common case (a contact waiting, a ticket open), without split_live's
-        # dictionaries: the same outputs in the same order.
-        old = None if before is None else QUEUE + str(before[1])
-        new_route = None if after is None else QUEUE + str(after[1])
-        if old == new_route:
-            return [(old, Fact(LIVE, (ref, after), 0))]
-        routes = sorted(r for r in (old, new_route) if r is not None)
-        return [(r, Fact(LIVE, (ref, after if r == new_route else None), 0)) for r in routes]
     old, new = split_live(before), split_live(after)
     return [
         (route, Fact(LIVE, (ref, new.get(route)), 0))
