@@ -23,13 +23,15 @@ pytestmark = pytest.mark.integration
 def prometheus(tmp_path_factory):
     work = tmp_path_factory.mktemp("prometheus-fake")
     with FakeWorker() as worker, running_prometheus(work, [worker.address], RULE_FILES) as api:
+        # Rule groups are evaluated at their own offsets in the interval, and rates need
+        # a few scrapes: wait for every recorded series, not only a sample of them.
         api.wait_until(
             lambda: (
-                api.query("queue_channel:cx_csat:ratio1h")
-                and api.query("topic:cx_events:rate5m > 0")
+                api.query("topic:cx_events:rate5m > 0")
+                and all(api.query(name) for name in recorded_names())
             ),
             60,
-            "rates over 5 scrapes and the recording rules have data",
+            "rates over 5 scrapes and every recording rule have data",
         )
         yield api
 
