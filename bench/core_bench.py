@@ -15,13 +15,19 @@ import random
 import time
 import tracemalloc
 from dataclasses import replace
+from pathlib import Path
 
 import orjson
 
 from stream.core.config import Config
 from stream.core.engine import Engine
+from stream.core.replay import replay
 from stream.core.timeutil import MINUTE_MS, format_time, parse_time
+from stream.runtime.gc_tuning import THRESHOLDS, tune_gc
 
+EXAMPLE_DAY = Path(__file__).resolve().parent.parent / "examples" / "day.jsonl"
+#: Messages per ``ingest_batch``, as a worker's poll (``max_poll_records``) and replay.
+BATCH = 1_000
 START = 1_795_500_000_000  # 2026-11-24T...Z, an arbitrary fixed instant
 
 
@@ -115,13 +121,14 @@ def realistic_mix(count: int, queues: int = 50, seed: int = 1) -> list[bytes]:
     return out[:count]
 
 
-def bench_ingest(messages: list[bytes]) -> None:
+def bench_ingest(messages: list[bytes], gc_label: str) -> None:
     table: dict = {}
     began = time.perf_counter()
     for raw in messages:
         obj = orjson.loads(raw)
         table[obj["id"]] = obj["time"]
     baseline = len(messages) / (time.perf_counter() - began)
+    del table
     engine = Engine()
     # The clock runs with the stream, as a live worker's wall clock does.
     clocks = [orjson.loads(raw)["time"] for raw in messages]
@@ -129,15 +136,18 @@ def bench_ingest(messages: list[bytes]) -> None:
         START + 240_000 + i * (parse_time(clocks[-1]) - START) // len(messages)
         for i in range(len(messages))
     ]
+    pairs = list(zip(messages, clocks, strict=True))
     began = time.perf_counter()
-    for raw, clock in zip(messages, clocks, strict=True):
-        engine.ingest(raw, clock)
+    for start in range(0, len(pairs), BATCH):
+        engine.ingest_batch(pairs[start : start + BATCH])
     rate = len(messages) / (time.perf_counter() - began)
-    print(f"ingest: {rate:,.0f} events/s (decode + validate + lifecycle + aggregates)")
     print(
-        f"baseline orjson.loads + dict update: {baseline:,.0f} events/s; "
-        f"ratio {rate / baseline:.2f}"
+        f"ingest, {gc_label}: {rate:,.0f} events/s (decode + validate + lifecycle + "
+        f"aggregates, batches of {BATCH:,}); baseline orjson.loads + dict update "
+        f"{baseline:,.0f}/s; ratio {rate / baseline:.2f}"
     )
+    del engine, pairs
+    gc.collect()
 
 
 def bench_evaluate(queues: int = 1000) -> None:
@@ -202,11 +212,26 @@ def bench_state_bytes(count: int = 100_000) -> None:
         del engine
 
 
+def bench_replay(path: Path = EXAMPLE_DAY) -> None:
+    """``cxkpi replay`` in process: both stages over a recorded day, then one evaluation."""
+    lines = path.read_bytes().splitlines()
+    runs = []
+    for _ in range(2):
+        began = time.perf_counter()
+        replay(lines).families()
+        runs.append(time.perf_counter() - began)
+    print(f"replay {path.name}: {len(lines) / min(runs):,.0f} lines/s ({len(lines):,} lines)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
     args = parser.parse_args()
-    bench_ingest(realistic_mix(args.events))
+    messages = realistic_mix(args.events)
+    bench_ingest(messages, "CPython's default GC")
+    tune_gc()  # what every cxkpi command runs with, from here on
+    bench_ingest(messages, f"cxkpi's GC thresholds {THRESHOLDS}")
+    bench_replay()
     bench_evaluate()
     bench_state_bytes()
 

@@ -13,6 +13,7 @@ import sys
 
 from .. import __version__
 from ..core.errors import CxkpiError
+from ..runtime.gc_tuning import tune_gc
 
 #: (subcommand, module, one-line help) in the order --help lists them.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
         parser.error(f"'{args.command}' is not available in this installation")
+    tune_gc()  # every command that runs long holds stream state (gc_tuning says why)
     try:
         return int(args.func(args) or 0)
     except CxkpiError as exc:

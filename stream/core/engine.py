@@ -47,17 +47,23 @@ class Engine:
         self._offsets = {EVENTS: 0, DERIVED: 0}
 
     def ingest(self, raw: bytes, clock_ms: int, topic: str | None = None) -> Event | Invalid:
-        """Decode, validate and apply one message. Invalid messages are counted."""
-        decoded = self.decoder.decode(raw, topic)
-        if isinstance(decoded, Invalid):
-            self.count_invalid(decoded, topic)
-            return decoded
-        self.apply(decoded, clock_ms)
-        return decoded
+        """Decode, validate and apply one message: a batch of one."""
+        return self.ingest_batch([(raw, clock_ms)], topic)[0]
+
+    def ingest_batch(
+        self, messages: Iterable[tuple[bytes, int]], topic: str | None = None
+    ) -> list[Event | Invalid]:
+        """Decode, validate and apply ``(raw, clock)`` messages in arrival order.
+
+        Invalid messages are counted. See ``apply_batch`` for what a batch shares.
+        """
+        decode = self.decoder.decode
+        decoded = [(decode(raw, topic), clock_ms) for raw, clock_ms in messages]
+        self.apply_batch(decoded, topic)
+        return [item for item, _ in decoded]
 
     def count_invalid(self, invalid: Invalid, topic: str | None = None) -> str:
-        self._route([invalid_output(invalid.topic or topic or "unknown", invalid.reason)], 0)
-        return INVALID
+        return self.apply_batch([(invalid, 0)], topic)[0]
 
     @property
     def health(self) -> Health:
@@ -66,41 +72,83 @@ class Engine:
 
     def apply(self, event: Event, clock_ms: int) -> str:
         """Apply one decoded event as of ``clock_ms``; returns what happened to it."""
-        ref = self.entities.ref(event)
-        step = self.entities.step(event, self.records.get(ref), clock_ms)
-        if step.record is not None:
-            self.records[ref] = step.record
-        self._route(step.outputs, clock_ms)
-        return step.outcome
+        return self.apply_batch([(event, clock_ms)])[0]
 
-    def _route(self, outputs: list[Output], clock_ms: int, source: str = EVENTS) -> None:
-        offset = self._offsets[source] = self._offsets[source] + 1
-        for ordinal, (route, fact) in enumerate(outputs):
-            slice_ = self.slices.get(route) or empty_slice()
-            folded = self.queues.apply(
-                route, slice_, (((source, offset, ordinal), fact),), clock_ms
-            )
-            self.slices[route] = folded.slice
+    def apply_batch(
+        self, batch: Iterable[tuple[Event | Invalid, int]], topic: str | None = None
+    ) -> list[str]:
+        """Apply decoded events (or invalid messages), each judged by its own clock.
+
+        Stage 1 takes them one by one, in order. Their outputs are then grouped by route,
+        so stage 2 touches each route once per batch, as a worker's stage 2 does once
+        per facts message: a batch changes how often the slices are visited, not what
+        they hold. Stage 2 keeps buckets by the newest clock of the batch, which only
+        drops what no evaluation at or after that clock can see.
+        """
+        stage, records = self.entities, self.records
+        steps: list[list[Output]] = []
+        outcomes: list[str] = []
+        clock = 0
+        for event, clock_ms in batch:
+            if isinstance(event, Invalid):
+                steps.append([invalid_output(event.topic or topic or "unknown", event.reason)])
+                outcomes.append(INVALID)
+                continue
+            clock = max(clock, clock_ms)
+            ref = stage.ref(event)
+            step = stage.step(event, records.get(ref), clock_ms)
+            if step.record is not None:
+                records[ref] = step.record
+            steps.append(step.outputs)
+            outcomes.append(step.outcome)
+        self._fold(self._number(EVENTS, steps), clock)
+        return outcomes
+
+    def _number(self, source: str, steps: list[list[Output]]) -> dict[str, list]:
+        """Give every output its id (one offset per step), grouped by route in order."""
+        grouped: dict[str, list] = {}
+        offset = self._offsets[source]
+        for outputs in steps:
+            offset += 1
+            for ordinal, (route, fact) in enumerate(outputs):
+                items = grouped.get(route)
+                if items is None:
+                    items = grouped[route] = []
+                items.append(((source, offset, ordinal), fact))
+        self._offsets[source] = offset
+        return grouped
+
+    def _fold(self, grouped: dict[str, list], clock_ms: int) -> None:
+        """Stage 2: each route's outputs into its slice; derived FCR outputs after them."""
+        derived: list[Output] = []
+        slices, live, apply = self.slices, self.live, self.queues.apply
+        for route, items in grouped.items():
+            folded = apply(route, slices.get(route) or empty_slice(), items, clock_ms)
+            slices[route] = folded.slice
             for ref, descriptor in folded.live:
                 if descriptor is None:
-                    self.live.pop((route, ref), None)
+                    live.pop((route, ref), None)
                 else:
-                    self.live[(route, ref)] = descriptor
-            if folded.derived:
-                self._route(folded.derived, clock_ms, DERIVED)
+                    live[(route, ref)] = descriptor
+            derived += folded.derived
+        if derived:
+            self._fold(self._number(DERIVED, [derived]), clock_ms)
 
     def prune(self, clock_ms: int) -> None:
         """Drop what can no longer change any window; compact what can't be reordered.
 
         Safe to call at any time and as often as wanted: it never changes a result.
         """
+        removals: list[list[Output]] = []
         for ref, record in list(self.records.items()):
             kept, outputs = self.entities.expire(ref, record, clock_ms)
             if kept is None:
                 del self.records[ref]
             else:
                 self.records[ref] = kept
-            self._route(outputs, clock_ms)
+            if outputs:
+                removals.append(outputs)
+        self._fold(self._number(EVENTS, removals), clock_ms)
         for route, slice_ in list(self.slices.items()):
             kept_slice = self.queues.prune(slice_, clock_ms)
             if kept_slice is None:

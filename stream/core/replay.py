@@ -17,6 +17,9 @@ from .engine import Engine
 from .evaluate import Family
 from .events import Event, Invalid
 
+#: Events applied together (stage 2 visits each route once per batch), and how
+#: often the engine prunes (a multiple of it).
+BATCH = 1_000
 PRUNE_EVERY = 10_000
 
 
@@ -54,13 +57,14 @@ def replay(
         at_ms = max(event.time_ms for event in events)
     if at_ms is None:
         return Replayed(engine, None)
-    watermark = None
-    for count, event in enumerate(events, start=1):
-        t = event.time_ms
-        if watermark is None or t > watermark:
-            watermark = t
-        engine.apply(event, min(watermark, at_ms))
-        if count % PRUNE_EVERY == 0:
+    watermark = events[0].time_ms if events else 0
+    for start in range(0, len(events), BATCH):
+        batch = []
+        for event in events[start : start + BATCH]:
+            watermark = max(watermark, event.time_ms)
+            batch.append((event, min(watermark, at_ms)))
+        engine.apply_batch(batch)
+        if (start + BATCH) % PRUNE_EVERY == 0:
             engine.prune(min(watermark, at_ms))
     engine.prune(at_ms)
     return Replayed(engine, at_ms)
