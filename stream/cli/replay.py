@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
         sys.stdout.buffer.write(to_json(families, result.at_ms))
     else:
-        from ..export.collector import render
+        from ..export.text import render_text as render
 
         sys.stdout.buffer.write(render(families))
     invalid = sum(result.engine.health.invalid.values())

@@ -47,7 +47,7 @@ from ..core.stages import (
     invalid_output,
     ordinals,
 )
-from ..export.collector import KpiCollector
+from ..export.text import render_text
 from ..export.wallboard import wallboard_html
 from . import transport
 from .kafka_settings import KafkaSettings
@@ -128,8 +128,9 @@ class Worker:
         self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → last offset
         self._swept = {"entities": time.monotonic(), "slices": time.monotonic()}
         self._background: set[asyncio.Future] = set()
+        # The KPI families are written by cxkpi's text writer (export/text.py says why),
+        # the worker's own two families by prometheus_client, in that order.
         self.registry = CollectorRegistry(auto_describe=True)
-        self.registry.register(KpiCollector(self.families))
         self.registry.register(RuntimeCollector(self))
         self._wire()
 
@@ -168,7 +169,7 @@ class Worker:
 
         @app.page("/metrics")
         async def metrics(web: Any, request: Any) -> aioweb.Response:
-            body = generate_latest(self.registry)
+            body = render_text(self.families()) + generate_latest(self.registry)
             return aioweb.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
         @app.page("/wallboard")

@@ -233,3 +233,41 @@ def test_json_bucket_keys_match_prometheus_le_for_large_edges():
     document = orjson.loads(to_json(r.families(), r.at_ms))
     sample = document["families"]["cx_ticket_first_reply_seconds"]["samples"][0]
     assert "1209600" in sample["buckets"]
+
+
+# -- the worker's own text writer equals prometheus_client's ---------------------------
+
+
+@pytest.mark.parametrize("example", ["small.jsonl", "day.jsonl"])
+def test_render_text_is_byte_for_byte_prometheus_client(example):
+    from pathlib import Path
+
+    from stream.export.text import render_text
+
+    lines = (Path(__file__).resolve().parents[2] / "examples" / example).read_bytes()
+    families = replay(lines.splitlines()).families()
+    assert sum(len(f.samples) for f in families) > 100
+    assert render_text(families) == render(families)
+
+
+def test_render_text_escapes_label_values_like_prometheus_client(replayed):
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from stream.core.evaluate import Family
+    from stream.export.text import render_text
+
+    families = replayed.families()
+    histogram = next(f for f in families if f.kind == "histogram" and f.samples)
+    counter = next(f for f in families if f.kind == "counter" and f.samples)
+
+    @given(st.data())
+    def check(data):
+        relabelled = [
+            Family(f.name, f.kind, f.help, f.labels, [(values, f.samples[0][1])])
+            for f in (histogram, counter)
+            for values in [tuple(data.draw(st.text()) for _ in f.labels)]
+        ]
+        assert render_text(relabelled) == render(relabelled)
+
+    check()
