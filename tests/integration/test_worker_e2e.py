@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from workers import ONE_RECORD_BATCHES, WorkerProcess, free_port, samples
 
+from stream.core.config import Config, load_config
 from stream.core.decode import Decoder
 from stream.core.events import Invalid
 from stream.core.replay import replay
@@ -82,8 +85,23 @@ def counted(metrics: Samples) -> int:
     )
 
 
-def replayed(lines: list[bytes], at_s: float) -> Samples:
-    return samples(render(replay(lines, at_ms=int(at_s * 1000)).families()).decode())
+def far_from_midnight(directory: Path) -> tuple[tuple[str, ...], Config]:
+    """Worker flags and the replay config of a timezone whose midnight is hours away.
+
+    The late horizon is min(local midnight, T − 1 h) (SPEC §5). A worker judges by its
+    wall clock and replay by the stream's own, so a scenario longer than an hour that
+    starts before local midnight is partly late live and not in replay: every night
+    from 00:00 to 01:30 UTC in UTC. Test-only; both sides get the same timezone.
+    """
+    timezone = "Etc/GMT+12" if datetime.now(UTC).hour < 3 else "UTC"  # UTC−12 at night
+    path = directory / "cxkpi.toml"
+    path.write_text(f'timezone = "{timezone}"\n')
+    return ("--config", str(path)), load_config(path)
+
+
+def replayed(lines: list[bytes], at_s: float, config: Config | None = None) -> Samples:
+    result = replay(lines, at_ms=int(at_s * 1000), config=config)
+    return samples(render(result.families()).decode())
 
 
 def normalise(metrics: Samples) -> Samples:
@@ -103,9 +121,12 @@ def normalise(metrics: Samples) -> Samples:
     return dict(out)
 
 
-def differences(live: Samples, lines: list[bytes], before: float, after: float) -> list[str]:
+def differences(
+    live: Samples, lines: list[bytes], before: float, after: float, config: Config | None = None
+) -> list[str]:
     """Where live differs from replay at every T between ``before`` and ``after``."""
-    early, late = normalise(replayed(lines, before)), normalise(replayed(lines, after))
+    early = normalise(replayed(lines, before, config))
+    late = normalise(replayed(lines, after, config))
     live = normalise(live)
     problems = []
     for key in sorted(set(live) | set(early) | set(late), key=str):
@@ -147,7 +168,12 @@ def scrape(*workers: WorkerProcess) -> tuple[Samples, float, float]:
     return metrics, before, time.time()
 
 
-def wait_consistent(lines: list[bytes], *workers: WorkerProcess, timeout: float = 90.0) -> None:
+def wait_consistent(
+    lines: list[bytes],
+    *workers: WorkerProcess,
+    timeout: float = 90.0,
+    config: Config | None = None,
+) -> None:
     """Wait until the workers have counted every line, then until live equals replay.
 
     Stage 2 runs behind stage 1, so equality is eventual: poll it.
@@ -157,7 +183,7 @@ def wait_consistent(lines: list[bytes], *workers: WorkerProcess, timeout: float 
     while time.monotonic() < deadline:
         metrics, before, after = scrape(*workers)
         if counted(metrics) == len(lines):
-            problems = differences(metrics, lines, before, after)
+            problems = differences(metrics, lines, before, after, config)
             if not problems:
                 return
         time.sleep(0.5)
@@ -185,13 +211,16 @@ async def test_live_equals_offline(broker, start_worker, topic_prefix):
     assert status == 200 and json.loads(body) == {"ready": True, "partitions": list(range(8))}
 
 
-async def test_sigkill_and_restart_count_nothing_twice(broker, start_worker, topic_prefix):
+async def test_sigkill_and_restart_count_nothing_twice(
+    broker, start_worker, topic_prefix, tmp_path
+):
     # 90 minutes: buckets older than an hour exist, so the housekeeping sweep (every
     # second here) rewrites slices between the kills; restore must give them back.
     lines = scenario(seed=2, minutes=90, rate=2000.0)
     chunks = [lines[: len(lines) // 3], lines[len(lines) // 3 : 2 * len(lines) // 3]]
     chunks.append(lines[2 * len(lines) // 3 :])
-    worker = start_worker(("--topic-prefix", topic_prefix, "--sweep-every", "1"))
+    timezone_flags, config = far_from_midnight(tmp_path)
+    worker = start_worker(("--topic-prefix", topic_prefix, "--sweep-every", "1", *timezone_flags))
     worker.wait_ready()
     sent = 0
     for number, chunk in enumerate(chunks):
@@ -206,7 +235,7 @@ async def test_sigkill_and_restart_count_nothing_twice(broker, start_worker, top
         worker.kill()
         worker.start()
         worker.wait_ready(90)
-    wait_consistent(lines, worker)
+    wait_consistent(lines, worker, config=config)
 
 
 async def test_two_workers_split_and_take_over(broker, start_worker, topic_prefix):
