@@ -12,13 +12,11 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from workers import ONE_RECORD_BATCHES, WorkerProcess, free_port, samples
+from workers import ONE_RECORD_BATCHES, WorkerProcess, far_from_midnight, free_port, samples
 
-from stream.core.config import Config, load_config
+from stream.core.config import Config
 from stream.core.decode import Decoder
 from stream.core.events import Invalid
 from stream.core.replay import replay
@@ -83,20 +81,6 @@ def counted(metrics: Samples) -> int:
             if name in ("cx_events_total", "cx_events_invalid_total")
         )
     )
-
-
-def far_from_midnight(directory: Path) -> tuple[tuple[str, ...], Config]:
-    """Worker flags and the replay config of a timezone whose midnight is hours away.
-
-    The late horizon is min(local midnight, T − 1 h) (SPEC §5). A worker judges by its
-    wall clock and replay by the stream's own, so a scenario longer than an hour that
-    starts before local midnight is partly late live and not in replay: every night
-    from 00:00 to 01:30 UTC in UTC. Test-only; both sides get the same timezone.
-    """
-    timezone = "Etc/GMT+12" if datetime.now(UTC).hour < 3 else "UTC"  # UTC−12 at night
-    path = directory / "cxkpi.toml"
-    path.write_text(f'timezone = "{timezone}"\n')
-    return ("--config", str(path)), load_config(path)
 
 
 def replayed(lines: list[bytes], at_s: float, config: Config | None = None) -> Samples:

@@ -17,9 +17,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
+
+from stream.core.config import Config, load_config
 
 #: Tansu quirk: ListOffsets "latest" answers the *last batch's base offset + 1*, so with
 #: multi-record batches the end offsets are too low and Faust, which restores a table
@@ -140,3 +143,18 @@ def samples(text: str) -> dict[tuple[str, frozenset], float]:
         for sample in family.samples:
             out[(sample.name, frozenset(sample.labels.items()))] = sample.value
     return out
+
+
+def far_from_midnight(directory: Path) -> tuple[tuple[str, ...], Config]:
+    """Worker flags and the replay config of a timezone whose midnight is hours away.
+
+    The late horizon is min(local midnight, T − 1 h) (SPEC §5). A worker judges by its
+    wall clock and replay by the stream's own, so a scenario longer than an hour that
+    starts before local midnight is partly late live and not in replay, and a `today`
+    window holds only the minutes since midnight: every night from 00:00 to 01:30 UTC
+    in UTC. Test-only; worker and replay get the same timezone.
+    """
+    timezone = "Etc/GMT+12" if datetime.now(UTC).hour < 3 else "UTC"  # UTC−12 at night
+    path = directory / "cxkpi.toml"
+    path.write_text(f'timezone = "{timezone}"\n')
+    return ("--config", str(path)), load_config(path)

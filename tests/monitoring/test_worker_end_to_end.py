@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from integration.workers import WorkerProcess
+from integration.workers import WorkerProcess, far_from_midnight
 
 from .prom import (
     Prometheus,
@@ -88,7 +88,11 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(broker, tmp_path_factory):
     work = tmp_path_factory.mktemp("e2e")
-    worker = WorkerProcess(broker.bootstrap, APP_ID, work, ("--topic-prefix", TOPIC_PREFIX))
+    # 40 minutes of history: a `today` window right after midnight would hold less.
+    timezone_flags, _ = far_from_midnight(work)
+    worker = WorkerProcess(
+        broker.bootstrap, APP_ID, work, ("--topic-prefix", TOPIC_PREFIX, *timezone_flags)
+    )
     try:
         worker.start().wait_ready(timeout=120)
         rule_files = (RULE_FILES[0], fast_alerts(work))
