@@ -33,41 +33,39 @@ def render_text(families: Iterable[Family]) -> bytes:
         help_text = family.help.replace("\\", r"\\").replace("\n", r"\n")
         write(f"# HELP {name} {help_text}\n# TYPE {name} {kind}\n")
         names = family.labels
-        if kind == "histogram":
-            _histogram(write, name, names, family.samples)
-            continue
-        order = sorted(range(len(names)), key=names.__getitem__)
+        order = sorted(range(len(names)), key=names.__getitem__)  # labels by name
         heads = [f'{names[i]}="' for i in order]
+        if kind == "histogram":
+            le_at = sorted([*names, "le"]).index("le")
+            for labels, value in family.samples:
+                _histogram(write, name, _pairs(heads, order, labels), le_at, value)
+            continue
         for labels, value in family.samples:
-            write(f"{name}{_labels(heads, order, labels)} {floatToGoString(value)}\n")
+            pairs = _pairs(heads, order, labels)
+            write(f"{name}{_braces(pairs)} {floatToGoString(value)}\n")
     return "".join(out).encode()
 
 
-def _histogram(write, name: str, names: tuple[str, ...], samples: list) -> None:
+def _histogram(write, name: str, pairs: list[str], le_at: int, value: Histogram) -> None:
     """``_bucket`` per edge (``le`` sorted in among the labels), then ``_count``, ``_sum``."""
-    order = sorted(range(len(names)), key=names.__getitem__)
-    heads = [f'{names[i]}="' for i in order]
-    with_le = sorted([*names, "le"])
-    le_at = with_le.index("le")
-    for labels, value in samples:
-        assert isinstance(value, Histogram)
-        values = [_escape(str(labels[i])) for i in order]
-        before = ",".join(h + v + '"' for h, v in zip(heads[:le_at], values[:le_at], strict=True))
-        after = ",".join(h + v + '"' for h, v in zip(heads[le_at:], values[le_at:], strict=True))
-        for edge, count in value.buckets:
-            parts = [p for p in (before, f'le="{le_text(edge)}"', after) if p]
-            write(f"{name}_bucket{{{','.join(parts)}}} {floatToGoString(count)}\n")
-        if value.buckets and float(le_text(value.buckets[0][0])) >= 0 and value.sum is not None:
-            plain = _labels(heads, order, labels)
-            write(f"{name}_count{plain} {floatToGoString(value.buckets[-1][1])}\n")
-            write(f"{name}_sum{plain} {floatToGoString(value.sum)}\n")
+    assert isinstance(value, Histogram)
+    before, after = pairs[:le_at], pairs[le_at:]
+    for edge, count in value.buckets:
+        labels = ",".join([*before, f'le="{le_text(edge)}"', *after])
+        write(f"{name}_bucket{{{labels}}} {floatToGoString(count)}\n")
+    if value.buckets and float(le_text(value.buckets[0][0])) >= 0 and value.sum is not None:
+        plain = _braces(pairs)
+        write(f"{name}_count{plain} {floatToGoString(value.buckets[-1][1])}\n")
+        write(f"{name}_sum{plain} {floatToGoString(value.sum)}\n")
 
 
-def _labels(heads: list[str], order: list[int], labels: tuple) -> str:
-    if not heads:
-        return ""
-    pairs = zip(heads, order, strict=True)
-    return "{" + ",".join(h + _escape(str(labels[i])) + '"' for h, i in pairs) + "}"
+def _pairs(heads: list[str], order: list[int], labels: tuple) -> list[str]:
+    """``name="value"`` of each label, sorted by name, values escaped."""
+    return [h + _escape(str(labels[i])) + '"' for h, i in zip(heads, order, strict=True)]
+
+
+def _braces(pairs: list[str]) -> str:
+    return "{" + ",".join(pairs) + "}" if pairs else ""
 
 
 def _escape(value: str) -> str:
