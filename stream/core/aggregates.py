@@ -79,15 +79,37 @@ LAYOUTS = {CONTACT: C, TICKET: T, SURVEY: S, TEAM: A}
 
 
 class Series:
-    """The sums of one label combination (mutable; the aggregator owns it)."""
+    """The sums of one label combination (mutable; the aggregator owns it).
 
-    __slots__ = ("days", "hists", "minutes", "totals")
+    Besides the sums, a series counts its changes (``version``), and remembers the
+    version at which each minute bucket last changed (``stamps``) and at which buckets
+    were last dropped (``cut``), so an evaluator can keep window sums from one scrape to
+    the next and redo only what a late fact touched. Those three are bookkeeping of
+    this process: they are not pickled, and a restored series starts them afresh (a
+    new object, which no evaluator has seen).
+    """
+
+    __slots__ = ("cut", "days", "hists", "minutes", "newest", "stamps", "totals", "version")
 
     def __init__(self, size: int) -> None:
         self.minutes: dict[int, list[int]] = {}
         self.days: dict[int, list[int]] = {}
         self.totals = [0] * size
         self.hists: dict[str, list[int]] = {}  # bucket counts..., then the sum
+        self.start_bookkeeping()
+
+    def start_bookkeeping(self) -> None:
+        self.version = 0
+        self.cut = 0
+        self.stamps: dict[int, int] = {}  # minute → version of its last change
+        self.newest = max(self.minutes, default=None)  # the latest minute with a bucket
+
+    def __getstate__(self) -> tuple:
+        return self.minutes, self.days, self.totals, self.hists
+
+    def __setstate__(self, state: tuple) -> None:
+        self.minutes, self.days, self.totals, self.hists = state
+        self.start_bookkeeping()
 
 
 class Aggregates:
@@ -145,12 +167,20 @@ class Aggregates:
         keep = retention_at(self.days, clock_ms)
         dropped = False
         for series in self.series.values():
-            for old in [m for m in series.minutes if m < keep.first_minute]:
+            old_minutes = [m for m in series.minutes if m < keep.first_minute]
+            old_days = [d for d in series.days if d < keep.first_day]
+            if not (old_minutes or old_days):
+                continue
+            for old in old_minutes:
                 del series.minutes[old]
-                dropped = True
-            for old in [d for d in series.days if d < keep.first_day]:
+                series.stamps.pop(old, None)
+            for old in old_days:
                 del series.days[old]
-                dropped = True
+            series.version += 1
+            series.cut = series.version
+            if series.newest is not None and series.newest not in series.minutes:
+                series.newest = max(series.minutes, default=None)
+            dropped = True
         return dropped
 
     # -- adding facts --------------------------------------------------------------
@@ -166,11 +196,15 @@ class Aggregates:
             series = self.series[key] = Series(LAYOUTS[key[0]].size)
         weight = fact.weight
         vectors = [series.totals]
+        series.version += 1
         minute = fact.time_ms // MINUTE_MS
         if minute >= keep.first_minute:
             bucket = series.minutes.get(minute)
             if bucket is None:
                 bucket = series.minutes[minute] = [0] * len(series.totals)
+                if series.newest is None or minute > series.newest:
+                    series.newest = minute
+            series.stamps[minute] = series.version
             vectors.append(bucket)
         day = self.days.day_of(fact.time_ms)
         if day >= keep.first_day:
@@ -328,4 +362,5 @@ def merge_series(into: dict[tuple, Series], more: dict[tuple, Series]) -> None:
             for k, v in theirs.items():
                 summed[k] = [a + b for a, b in zip(summed[k], v, strict=True)] if k in summed else v
             setattr(total, name, summed)
+        total.start_bookkeeping()
         into[key] = total

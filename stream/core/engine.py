@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from .config import Config
 from .decode import Decoder
 from .entity import Record
-from .evaluate import Family, evaluate
+from .evaluate import Evaluator, Family
 from .events import Event, Invalid
+from .gauges import LiveSet
 from .health import Health
 from .stages import (
     HEALTH,
@@ -43,7 +44,8 @@ class Engine:
         self.queues = QueueStage(config)
         self.records: dict[str, Record] = {}
         self.slices: dict[str, Slice] = {}
-        self.live: dict[tuple[str, str], tuple] = {}  # (route, entity ref) → descriptor
+        self.live: dict[str, LiveSet] = {}  # route → its entities' live descriptors
+        self.evaluator = Evaluator(self.queues.aggregates, config)
         self._offsets = {EVENTS: 0, DERIVED: 0}
 
     def ingest(self, raw: bytes, clock_ms: int, topic: str | None = None) -> Event | Invalid:
@@ -125,11 +127,14 @@ class Engine:
         for route, items in grouped.items():
             folded = apply(route, slices.get(route) or empty_slice(), items, clock_ms)
             slices[route] = folded.slice
-            for ref, descriptor in folded.live:
-                if descriptor is None:
-                    live.pop((route, ref), None)
-                else:
-                    live[(route, ref)] = descriptor
+            if folded.live:
+                live_set = live.get(route)
+                if live_set is None:
+                    live_set = live[route] = LiveSet()
+                for ref, descriptor in folded.live:
+                    live_set.put(ref, descriptor)
+                if not live_set.entries:
+                    del live[route]
             derived += folded.derived
         if derived:
             self._fold(self._number(DERIVED, [derived]), clock_ms)
@@ -157,13 +162,12 @@ class Engine:
                 self.slices[route] = kept_slice
 
     def families(self, at_ms: int) -> list[Family]:
-        return evaluate_slices(self.queues, self.slices.values(), list(self.live.values()), at_ms)
+        return evaluate_slices(self.evaluator, self.slices.values(), self.live.values(), at_ms)
 
 
 def evaluate_slices(
-    queues: QueueStage, slices: Iterable[Slice], live: list[tuple], at_ms: int
+    evaluator: Evaluator, slices: Iterable[Slice], live: Iterable[LiveSet], at_ms: int
 ) -> list[Family]:
-    """Every KPI family over some slices and live descriptors (all, or a worker's own)."""
-    aggregates = queues.aggregates
-    aggregates.series, health = union(slices)
-    return evaluate(aggregates, live, health, queues.config, at_ms)
+    """Every KPI family over some slices and live sets (all, or a worker's own)."""
+    series, health = union(slices)
+    return evaluator.families(series, live, health, at_ms)

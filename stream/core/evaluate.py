@@ -9,22 +9,21 @@ or average whose denominator is 0 is left out.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from .. import __version__
-from .agents import AGENT, OCCUPANCY_STATES
 from .aggregates import CONTACT, SURVEY, TEAM, TICKET, A, Aggregates, C, S, Series, T
 from .catalog import SPECS
 from .config import Config
-from .contacts import WAITING
 from .events import AGENT_STATES, OPEN_TICKET_STATUSES
+from .gauges import Gauges, LiveSet, Summaries, TeamAgent
 from .health import Health
 from .labels import OTHER
 from .surveys import UNKNOWN
-from .tickets import TICKET as TICKET_LIVE
-from .tickets import first_reply_clock_ms
 from .timeutil import HOUR_MS, MINUTE_MS, MINUTE_WINDOWS, minute_of
+from .windows import Windows
 
 LIVE_AGENT_STATES = tuple(s for s in AGENT_STATES if s != "offline")
 
@@ -50,67 +49,96 @@ class Family(NamedTuple):
     samples: list[tuple[tuple[str, ...], float | Histogram]]
 
 
-def evaluate(
-    aggregates: Aggregates,
-    live: Iterable[tuple],
-    health: Health,
-    config: Config,
-    at_ms: int,
-) -> list[Family]:
-    """Every family of the catalog, in catalog order, as of ``at_ms``."""
-    out: dict[str, list] = {spec.name: [] for spec in SPECS}
-    stale_ms = round(config.limits.contact_max_age_hours * HOUR_MS)
-    windows = _window_sums(aggregates.series, aggregates, at_ms)
-    _live_gauges(out, aggregates, live, config, at_ms, stale_ms)
-    for key, series in aggregates.series.items():
-        kind = key[0]
-        if kind == CONTACT:
-            _contact(out, key[1:], series, windows[key], config, aggregates)
-        elif kind == TICKET:
-            _ticket(out, key[1:], series, windows[key], aggregates)
-        elif kind == SURVEY:
-            _survey(out, key[1:], series, windows[key], aggregates)
-    _teams(out, aggregates, live, windows, at_ms, stale_ms)
-    _health(out, health, aggregates, at_ms)
-    _config(out, aggregates, config)
-    return [Family(s.name, s.kind, s.help, s.labels, out[s.name]) for s in SPECS]
+class _Cached:
+    """One series' window sums and samples at one minute and day."""
+
+    __slots__ = ("day", "samples", "sums", "version", "windows")
+
+    def __init__(self, windows: Windows) -> None:
+        self.windows = windows
+        self.version: int | None = None  # the series version the samples were made from
+        self.day = 0
+        self.samples: dict[str, list] = {}
+        self.sums: list[tuple[str, list[int]]] = []
 
 
-# -- windows ---------------------------------------------------------------------
+class Evaluator:
+    """Evaluation with memory, for a process that evaluates the same state again and again.
 
-
-def _window_sums(
-    all_series: Mapping[tuple, Series], aggregates: Aggregates, at_ms: int
-) -> dict[tuple, list[tuple[str, list[int]]]]:
-    """Per series, the summed vector of each window, in WINDOW_NAMES order.
-
-    Each minute bucket is added once, into the band of the smallest window holding it;
-    the bands are then accumulated (5m ⊂ 15m ⊂ 1h).
+    Per series it keeps the closed-minute window sums (``windows.Windows``) and the
+    samples last made from them; a series whose sums, minute and day are unchanged
+    reuses its samples, one that changed is redone from its open minutes. Live sets are
+    summarised once per change (``gauges.Summaries``). What comes out is exactly what
+    an evaluator without memory would give: every evaluation starts as one.
     """
-    now = minute_of(at_ms)
-    today = aggregates.days.day_of(at_ms)
-    limits = [length for _, length in MINUTE_WINDOWS]
-    result = {}
-    for key, series in all_series.items():
-        size = len(series.totals)
-        bands = [[0] * size for _ in limits]
-        for minute, vector in series.minutes.items():
-            age = now - minute
-            for band, length in enumerate(limits):
-                if age < length:
-                    target = bands[band]
-                    for index, value in enumerate(vector):
-                        if value:
-                            target[index] += value
-                    break
-        running = [0] * size
-        sums = []
-        for (name, _), band in zip(MINUTE_WINDOWS, bands, strict=True):
-            running = [a + b for a, b in zip(running, band, strict=True)]
-            sums.append((name, running))
-        sums.append(("today", series.days.get(today) or [0] * size))
-        result[key] = sums
-    return result
+
+    def __init__(self, aggregates: Aggregates, config: Config) -> None:
+        self.aggregates, self.config = aggregates, config
+        self._cached: dict[tuple, _Cached] = {}
+        self._summaries = Summaries(config)
+
+    def families(
+        self,
+        all_series: Mapping[tuple, Series],
+        live: Iterable[LiveSet],
+        health: Health,
+        at_ms: int,
+    ) -> list[Family]:
+        """Every family of the catalog, in catalog order, as of ``at_ms``."""
+        aggregates, config = self.aggregates, self.config
+        out: dict[str, list] = {spec.name: [] for spec in SPECS}
+        stale_ms = round(config.limits.contact_max_age_hours * HOUR_MS)
+        gauges = self._summaries.gauges(live, aggregates.queues.view(), at_ms, stale_ms)
+        _live_gauges(out, all_series, gauges, at_ms)
+        team_windows = {}
+        for key, samples, windows in self._series_samples(all_series, at_ms):
+            for name, values in samples.items():
+                out[name].extend(values)
+            if key[0] == TEAM:
+                team_windows[key] = windows
+        _teams(out, aggregates, gauges.team_agents, team_windows, at_ms)
+        _health(out, health, aggregates, at_ms)
+        _config(out, all_series, config)
+        return [Family(s.name, s.kind, s.help, s.labels, out[s.name]) for s in SPECS]
+
+    def _series_samples(self, all_series: Mapping[tuple, Series], at_ms: int):
+        """``(key, samples by family, window sums)`` per series, in the series' order."""
+        aggregates, config = self.aggregates, self.config
+        minute = minute_of(at_ms)
+        today = aggregates.days.day_of(at_ms)
+        held, current = self._cached, {}
+        for key, series in all_series.items():
+            cached = held.get(key)
+            if cached is None or not cached.windows.valid_for(series):
+                cached = _Cached(Windows(series, minute))
+            elif (cached.version, cached.windows.minute, cached.day) == (
+                series.version,
+                minute,
+                today,
+            ):
+                current[key] = cached
+                yield key, cached.samples, cached.sums
+                continue
+            at_minute = cached.windows.at(minute)
+            sums = [(name, v) for (name, _), v in zip(MINUTE_WINDOWS, at_minute, strict=True)]
+            sums.append(("today", series.days.get(today) or [0] * len(series.totals)))
+            samples: dict[str, list] = defaultdict(list)
+            kind = key[0]
+            if kind == CONTACT:
+                _contact(samples, key[1:], series, sums, config, aggregates)
+            elif kind == TICKET:
+                _ticket(samples, key[1:], series, sums, aggregates)
+            elif kind == SURVEY:
+                _survey(samples, key[1:], series, sums, aggregates)
+            cached.version, cached.day, cached.samples, cached.sums = (
+                series.version,
+                today,
+                dict(samples),
+                sums,
+            )
+            current[key] = cached
+            yield key, cached.samples, sums
+        self._cached = current
 
 
 def _ratio(numerator: float, denominator: float, scale: float = 1.0) -> float | None:
@@ -268,28 +296,24 @@ def _survey(out: dict, labels: tuple, series: Series, windows, aggregates: Aggre
 # -- teams: ESAT and occupancy -------------------------------------------------------
 
 
-def _teams(out: dict, aggregates: Aggregates, live, windows, at_ms: int, stale_ms: int) -> None:
+def _teams(
+    out: dict, aggregates: Aggregates, agents: list[TeamAgent], windows: dict, at_ms: int
+) -> None:
     """Occupancy adds the state each agent is in now, clipped to the window."""
     now = minute_of(at_ms)
     starts = [(name, (now - length + 1) * MINUTE_MS) for name, length in MINUTE_WINDOWS]
     starts.append(("today", aggregates.days.midnight_ms(at_ms)))
     ongoing: dict[str, dict[str, list[int]]] = {}  # team → window → [busy, available]
     team_label = aggregates.teams.view()
-    for descriptor in live:
-        if descriptor[0] != AGENT:
-            continue
-        _, state, _, team, since = descriptor
-        if team is None or state not in OCCUPANCY_STATES or since < at_ms - stale_ms:
-            continue
+    for state, team, since in agents:
         team = team_label(team)
         per_window = ongoing.setdefault(team, {name: [0, 0] for name, _ in starts})
         for name, start in starts:
             spent = max(0, at_ms - max(since, start))
             per_window[name][state == "available"] += spent
-    teams = {key[1] for key in aggregates.series if key[0] == TEAM} | set(ongoing)
+    teams = {key[1] for key in windows} | set(ongoing)
     for team in sorted(teams):
-        key = (TEAM, team)
-        sums = dict(windows.get(key, ())) if key in windows else {}
+        sums = dict(windows.get((TEAM, team), ()))
         for name, _ in starts:
             v = sums.get(name) or [0] * A.size
             busy, available = ongoing.get(team, {}).get(name, [0, 0])
@@ -303,48 +327,23 @@ def _teams(out: dict, aggregates: Aggregates, live, windows, at_ms: int, stale_m
 # -- live gauges -------------------------------------------------------------------
 
 
-def _live_gauges(out, aggregates: Aggregates, live, config: Config, at_ms: int, stale_ms: int):
-    queue_label = aggregates.queues.view()
-    waiting: dict[tuple, list[int]] = {}
-    agents: dict[tuple, int] = {}
-    tickets: dict[tuple, int] = {}
-    overdue: dict[tuple, int] = {}
-    agent_queues: set[str] = set()
-    for descriptor in live:
-        tag = descriptor[0]
-        if tag == WAITING:
-            _, queue, channel, since = descriptor
-            if since >= at_ms - stale_ms:
-                waiting.setdefault((queue_label(queue), channel), []).append(since)
-        elif tag == AGENT:
-            _, state, queues, _, since = descriptor
-            if since >= at_ms - stale_ms:
-                for queue in queues:
-                    q = queue_label(queue)
-                    agent_queues.add(q)
-                    agents[(q, state)] = agents.get((q, state), 0) + 1
-        elif tag == TICKET_LIVE:
-            _, queue, priority, status, replied, _, _ = descriptor
-            labels = (queue_label(queue), priority)
-            tickets[(*labels, status)] = tickets.get((*labels, status), 0) + 1
-            if not replied and first_reply_clock_ms(
-                descriptor, at_ms
-            ) > config.first_reply_target_ms(priority):
-                overdue[labels] = overdue.get(labels, 0) + 1
-    contact_series = {key[1:] for key in aggregates.series if key[0] == CONTACT} | set(waiting)
+def _live_gauges(out: dict, all_series, gauges: Gauges, at_ms: int) -> None:
+    waiting = gauges.waiting
+    contact_series = {key[1:] for key in all_series if key[0] == CONTACT} | set(waiting)
     for labels in sorted(contact_series):
-        sinces = waiting.get(labels, [])
-        out["cx_contacts_waiting"].append((labels, len(sinces)))
-        oldest = min(sinces) if sinces else None
+        count, oldest = waiting.get(labels, (0, None))
+        out["cx_contacts_waiting"].append((labels, count))
         if oldest is not None:
             out["cx_oldest_waiting_enqueued_timestamp_seconds"].append((labels, oldest / 1000))
         out["cx_longest_wait_seconds"].append(
             (labels, max(0.0, (at_ms - oldest) / 1000) if oldest else 0.0)
         )
-    for queue in sorted(agent_queues | {labels[0] for labels in contact_series}):
+    agents = gauges.agents
+    for queue in sorted(gauges.agent_queues | {labels[0] for labels in contact_series}):
         for state in LIVE_AGENT_STATES:
             out["cx_agents"].append(((queue, state), agents.get((queue, state), 0)))
-    ticket_series = {key[1:] for key in aggregates.series if key[0] == TICKET}
+    tickets, overdue = gauges.tickets, gauges.overdue
+    ticket_series = {key[1:] for key in all_series if key[0] == TICKET}
     ticket_series |= {labels[:2] for labels in tickets}
     for labels in sorted(ticket_series):
         for status in OPEN_TICKET_STATUSES:
@@ -376,8 +375,8 @@ def _health(out: dict, health: Health, aggregates: Aggregates, at_ms: int) -> No
     out["cx_build_info"].append(((__version__,), 1))
 
 
-def _config(out: dict, aggregates: Aggregates, config: Config) -> None:
-    queues = {key[2] if key[0] == SURVEY else key[1] for key in aggregates.series if key[0] != TEAM}
+def _config(out: dict, all_series: Mapping[tuple, Series], config: Config) -> None:
+    queues = {key[2] if key[0] == SURVEY else key[1] for key in all_series if key[0] != TEAM}
     # Surveys without a queue (ESAT: team only) are filed under UNKNOWN: no policy.
     for queue in sorted(queues - {OTHER, UNKNOWN}):
         policy = config.policy(queue)

@@ -37,8 +37,9 @@ from prometheus_client.registry import Collector
 from ..core.config import Config
 from ..core.decode import Decoder
 from ..core.engine import evaluate_slices
-from ..core.evaluate import Family
+from ..core.evaluate import Evaluator, Family
 from ..core.events import DEADLETTER, SOURCE_TOPICS, Invalid
+from ..core.gauges import LiveSet
 from ..core.stages import (
     EntityStage,
     QueueStage,
@@ -124,7 +125,8 @@ class Worker:
         self.decoder = Decoder(s.config.limits)
         self.entity_stage = EntityStage(s.config)
         self.queue_stage = QueueStage(s.config)
-        self.scrape_stage = QueueStage(s.config)  # its own aggregates: scrapes never race
+        # Its own aggregates (label caps, days): scrapes never race the stage that ingests.
+        self.evaluator = Evaluator(QueueStage(s.config).aggregates, s.config)
         self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → last offset
         self._swept = {"entities": time.monotonic(), "slices": time.monotonic()}
         self._background: set[asyncio.Future] = set()
@@ -355,8 +357,8 @@ class Worker:
         """Every KPI family over what this worker owns, evaluated at ``at_ms`` (now)."""
         owned = self.owned_facts()
         slices = [value[1] for _, value in self.slices.owned(owned, ROUTES)]
-        live = [value[1] for _, value in self.slices.owned(owned, (LIVE,))]
-        return evaluate_slices(self.scrape_stage, slices, live, at_ms or now_ms())
+        live = LiveSet({key: value[1] for key, value in self.slices.owned(owned, (LIVE,))})
+        return evaluate_slices(self.evaluator, slices, [live], at_ms or now_ms())
 
     def lag(self) -> Iterable[tuple[str, int, int]]:
         """(topic, partition, messages behind) for every owned input partition."""

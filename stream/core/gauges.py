@@ -1,0 +1,164 @@
+"""Live gauges: who waits, which agents are in which state, which tickets are open.
+
+The live descriptors of a set of entities (one route's, in replay) are summarised
+once per change of the set, in a shape that answers for any evaluation time with a
+few bisections: staleness and the first-reply clock are the only things that move with
+time, and both are monotone. Who is waiting is a sorted list of enqueue times per
+(queue, channel); a stale contact is one enqueued before a cut-off. An unreplied
+ticket's first-reply clock only grows, so it is overdue from one moment on: its
+deadline, where paused tickets either are overdue already (−∞) or never become so.
+
+Summaries are keyed by raw queue names; the label cap is applied when they are
+combined for one evaluation, because it depends on everything else that evaluation sees.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from .agents import AGENT, OCCUPANCY_STATES
+from .config import Config
+from .contacts import WAITING
+from .tickets import TICKET
+
+ALREADY = float("-inf")  # the deadline of a ticket that is overdue whatever the time
+
+
+class LiveSet:
+    """The live descriptors of some entities, and a count of changes to them."""
+
+    __slots__ = ("entries", "version")
+
+    def __init__(self, entries: dict[str, tuple] | None = None) -> None:
+        self.entries: dict[str, tuple] = entries if entries is not None else {}
+        self.version = 0
+
+    def put(self, ref: str, descriptor: tuple | None) -> None:
+        """Set an entity's descriptor; ``None``: it is no longer live here."""
+        if descriptor is None:
+            self.entries.pop(ref, None)
+        else:
+            self.entries[ref] = descriptor
+        self.version += 1
+
+
+class TeamAgent(NamedTuple):
+    state: str
+    team: str
+    since: int
+
+
+class Summary:
+    """What one ``LiveSet`` contributes to the gauges, at any evaluation time."""
+
+    __slots__ = ("agents", "deadlines", "source", "team_agents", "tickets", "version", "waiting")
+
+    def __init__(self, live: LiveSet, config: Config) -> None:
+        self.source, self.version = live, live.version  # held: its id is never reused
+        self.waiting: dict[tuple[str, str], list[int]] = {}  # sorted enqueue times
+        self.agents: dict[tuple[str, str], list[int]] = {}  # (queue, state) → sorted since
+        self.team_agents: list[TeamAgent] = []
+        self.tickets: dict[tuple[str, str, str], int] = {}  # (queue, priority, status)
+        self.deadlines: dict[tuple[str, str], list[float]] = {}  # unreplied, sorted
+        targets = {p: config.first_reply_target_ms(p) for p in config.first_reply_target_seconds}
+        for descriptor in live.entries.values():
+            tag = descriptor[0]
+            if tag == WAITING:
+                _, queue, channel, since = descriptor
+                self.waiting.setdefault((queue, channel), []).append(since)
+            elif tag == AGENT:
+                _, state, queues, team, since = descriptor
+                for queue in queues:
+                    self.agents.setdefault((queue, state), []).append(since)
+                if team is not None and state in OCCUPANCY_STATES:
+                    self.team_agents.append(TeamAgent(state, team, since))
+            elif tag == TICKET:
+                _, queue, priority, status, replied, active_ms, active_since = descriptor
+                key = (queue, priority, status)
+                self.tickets[key] = self.tickets.get(key, 0) + 1
+                if not replied:
+                    due = _deadline(active_ms, active_since, targets[priority])
+                    if due is not None:
+                        self.deadlines.setdefault((queue, priority), []).append(due)
+        for times in (*self.waiting.values(), *self.agents.values(), *self.deadlines.values()):
+            times.sort()
+
+    def describes(self, live: LiveSet) -> bool:
+        return self.source is live and self.version == live.version
+
+
+def _deadline(active_ms: int, active_since: int | None, target_ms: int) -> float | None:
+    """The time after which the first-reply clock exceeds the target; None: never."""
+    if active_ms > target_ms:
+        return ALREADY
+    if active_since is None:
+        return None
+    return active_since + target_ms - active_ms
+
+
+class Gauges(NamedTuple):
+    """The live gauges of one evaluation, labelled."""
+
+    waiting: dict[tuple[str, str], tuple[int, int]]  # (queue, channel) → (count, oldest)
+    agents: dict[tuple[str, str], int]  # (queue, state) → count
+    agent_queues: set[str]
+    tickets: dict[tuple[str, str, str], int]
+    overdue: dict[tuple[str, str], int]
+    team_agents: list[TeamAgent]  # not stale
+
+
+class Summaries:
+    """Summaries of live sets, redone only for sets that changed since the last call."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._held: dict[int, Summary] = {}
+
+    def gauges(
+        self, live: Iterable[LiveSet], label: Callable[[str], str], at_ms: int, stale_ms: int
+    ) -> Gauges:
+        held, config = self._held, self.config
+        current: dict[int, Summary] = {}
+        gauges = Gauges({}, {}, set(), {}, {}, [])
+        cutoff = at_ms - stale_ms
+        for live_set in live:
+            summary = held.get(id(live_set))
+            if summary is None or not summary.describes(live_set):
+                summary = Summary(live_set, config)
+            current[id(live_set)] = summary
+            _combine(gauges, summary, label, at_ms, cutoff)
+        self._held = current
+        return gauges
+
+
+def _combine(
+    gauges: Gauges, summary: Summary, label: Callable[[str], str], at_ms: int, cutoff: int
+) -> None:
+    waiting = gauges.waiting
+    for (queue, channel), sinces in summary.waiting.items():
+        first = bisect_left(sinces, cutoff)
+        if first == len(sinces):
+            continue
+        key = (label(queue), channel)
+        count, oldest = waiting.get(key, (0, sinces[first]))
+        waiting[key] = (count + len(sinces) - first, min(oldest, sinces[first]))
+    agents = gauges.agents
+    for (queue, state), sinces in summary.agents.items():
+        live = len(sinces) - bisect_left(sinces, cutoff)
+        if live:
+            q = label(queue)
+            gauges.agent_queues.add(q)
+            agents[(q, state)] = agents.get((q, state), 0) + live
+    tickets = gauges.tickets
+    for (queue, priority, status), n in summary.tickets.items():
+        key = (label(queue), priority, status)
+        tickets[key] = tickets.get(key, 0) + n
+    overdue = gauges.overdue
+    for (queue, priority), deadlines in summary.deadlines.items():
+        late = bisect_left(deadlines, at_ms)  # overdue once the time is past it
+        if late:
+            key = (label(queue), priority)
+            overdue[key] = overdue.get(key, 0) + late
+    gauges.team_agents.extend(a for a in summary.team_agents if a.since >= cutoff)

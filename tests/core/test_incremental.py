@@ -1,0 +1,109 @@
+"""Evaluation with memory equals evaluation from scratch, whatever happened in between.
+
+An engine keeps one ``Evaluator`` for its life; each check compares what it gives with
+what a new evaluator (no memory) gives over the same state at the same time. Between
+checks: more events (in any interleaving, so late facts land in closed minutes),
+duplicates, housekeeping, and evaluation times that move on, stand still, jump by
+hours or go back.
+"""
+
+from __future__ import annotations
+
+import orjson
+from helpers import BASE_MS, Kpis, call, chat
+from hypothesis import given
+from hypothesis import strategies as st
+from test_properties import FAST, merge, scenarios
+
+from stream.core.engine import Engine, evaluate_slices
+from stream.core.evaluate import Evaluator
+from stream.core.timeutil import MINUTE_MS, parse_time
+
+
+def from_scratch(engine: Engine, at: int) -> list:
+    fresh = Evaluator(engine.queues.aggregates, engine.config)
+    return evaluate_slices(fresh, engine.slices.values(), engine.live.values(), at)
+
+
+def time_of(line: bytes) -> int:
+    return parse_time(orjson.loads(line)["time"])
+
+
+@FAST
+@given(
+    scenarios(),
+    st.randoms(use_true_random=False),
+    st.lists(st.integers(-5 * MINUTE_MS, 90 * MINUTE_MS), min_size=1, max_size=8),
+)
+def test_an_evaluator_with_memory_gives_what_one_without_gives(entities, rnd, steps):
+    lines = merge(entities, rnd)
+    engine = Engine()
+    clock = BASE_MS
+    cuts = sorted(rnd.sample(range(len(lines) + 1), min(len(steps), len(lines) + 1)))
+    at = BASE_MS
+    done = 0
+    for cut, step in zip(cuts, steps, strict=False):
+        for line in lines[done:cut]:
+            clock = max(clock, time_of(line))
+            engine.ingest(line, clock)
+            if rnd.random() < 0.1:
+                engine.ingest(line, clock)  # a duplicate changes nothing
+        done = cut
+        if rnd.random() < 0.3:
+            engine.prune(clock)
+        at = max(BASE_MS, at + step)
+        for moment in (at, at, at + rnd.randrange(MINUTE_MS)):
+            assert engine.families(moment) == from_scratch(engine, moment)
+
+
+def test_a_late_answer_in_a_closed_minute_reaches_the_cached_windows():
+    engine = Engine()
+    for i in range(3):
+        engine.ingest(call("queued", 60 * i, f"c{i}", queue="q"), BASE_MS + 600_000)
+    at = BASE_MS + 10 * MINUTE_MS
+    before = Kpis(engine.families(at))
+    assert before.outcomes("15m", queue="q", channel="voice")["answered"] == 0
+    engine.ingest(call("answered", 90, "c1", agent_id="a"), at)  # minute 1: closed at 10
+    after = Kpis(engine.families(at))
+    assert after.outcomes("15m", queue="q", channel="voice")["answered"] == 1
+    assert after.outcomes("5m", queue="q", channel="voice")["answered"] == 0
+    assert engine.families(at) == from_scratch(engine, at)
+
+
+def test_windows_roll_minute_by_minute_as_summing_afresh_does():
+    engine = Engine()
+    for minute in range(70):
+        t = minute * 60
+        engine.ingest(chat("queued", t, f"c{minute}", queue="q"), BASE_MS + t * 1000)
+        if minute % 3 == 0:
+            engine.prune(BASE_MS + t * 1000)
+        at = BASE_MS + t * 1000 + 30_000
+        assert engine.families(at) == from_scratch(engine, at)
+    last = Kpis(engine.families(BASE_MS + 69 * MINUTE_MS))
+    offered = {w: last.outcomes(w, queue="q", channel="chat")["offered"] for w in ("5m", "1h")}
+    assert offered == {"5m": 5, "1h": 60}
+
+
+def test_live_sets_are_summarised_again_only_when_they_change():
+    engine = Engine()
+    engine.ingest(call("queued", 0, "c1", queue="q"), BASE_MS)
+    engine.families(BASE_MS + 1000)
+    first = dict(engine.evaluator._summaries._held)
+    engine.families(BASE_MS + 2000)
+    assert engine.evaluator._summaries._held == first
+    engine.ingest(call("abandoned", 5, "c1"), BASE_MS + 5000)
+    assert (
+        Kpis(engine.families(BASE_MS + 6000))("cx_contacts_waiting", queue="q", channel="voice")
+        == 0
+    )
+
+
+def test_buckets_dropped_by_housekeeping_leave_the_cached_windows():
+    engine = Engine()
+    for minute in range(10):
+        engine.ingest(call("queued", minute * 60, f"c{minute}", queue="q"), BASE_MS + 600_000)
+    at = BASE_MS + 10 * MINUTE_MS
+    assert Kpis(engine.families(at)).outcomes("1h", queue="q", channel="voice")["offered"] == 10
+    engine.prune(BASE_MS + 3 * 60 * MINUTE_MS)  # the clock moved on: an old evaluation time
+    assert engine.families(at) == from_scratch(engine, at)
+    assert Kpis(engine.families(at)).outcomes("1h", queue="q", channel="voice")["offered"] == 0
