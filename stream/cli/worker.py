@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError
@@ -39,11 +39,23 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
+def _at_least(minimum: float, convert: Callable[[str], float]) -> Callable[[str], float]:
+    """An argparse type: ``convert``, then refuse values below ``minimum``."""
+
+    def check(text: str) -> float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
+        return value
+
+    check.__name__ = convert.__name__  # argparse names the type in its messages
+    return check
+
+
+_positive_int = _at_least(1, int)
 
 
 def _setting(text: str) -> tuple[str, object]:
@@ -130,6 +142,15 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         "changes a result (CXKPI_SWEEP_EVERY, default 60)",
     )
     group.add_argument(
+        "--fetch-max-wait-ms",
+        type=_at_least(0, int),
+        default=_env("CXKPI_FETCH_MAX_WAIT_MS", "100"),  # a string: argparse checks it
+        metavar="MS",
+        help="how long a fetch may wait on the broker for new events; the wallboard "
+        "on a quiet queue is up to this much behind (CXKPI_FETCH_MAX_WAIT_MS, default "
+        "100; Faust's own default is 1500)",
+    )
+    group.add_argument(
         "--faust",
         type=_setting,
         action="append",
@@ -150,6 +171,15 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         default=_env("CXKPI_WEB_PORT", "6066"),  # a string: argparse checks it
         metavar="PORT",
         help="(CXKPI_WEB_PORT, default 6066)",
+    )
+    web.add_argument(
+        "--render-interval",
+        type=_at_least(0, float),
+        default=_env("CXKPI_RENDER_INTERVAL", "0.25"),  # a string: argparse checks it
+        metavar="SECONDS",
+        help="/metrics and /wallboard evaluate the KPIs at most this often, however many "
+        "clients ask; each evaluation pauses ingestion briefly (CXKPI_RENDER_INTERVAL, "
+        "default 0.25)",
     )
     parser.add_argument(
         "--log-level",
@@ -183,6 +213,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         store=args.store,
         session_timeout=args.session_timeout,
         sweep_every_s=args.sweep_every,
+        fetch_max_wait_ms=args.fetch_max_wait_ms,
+        render_interval_s=args.render_interval,
         faust=dict(args.faust),
     )
     logging.basicConfig(

@@ -73,11 +73,19 @@ class TableState:
         self.table.data.pop(key.encode(), None)
         self.table.send_changelog(partition, key.encode(), None, *RAW)
 
+    def keys(self) -> list[bytes]:
+        """A snapshot of every key held (owned or not), for a walk over many batches."""
+        return list(self.table.data.keys())
+
     def owned(
-        self, partitions: set[int], prefix: str | tuple[str, ...] = ""
+        self,
+        partitions: set[int],
+        prefix: str | tuple[str, ...] = "",
+        keys: list[bytes] | None = None,
     ) -> Iterator[tuple[str, tuple]]:
-        """``(key, value)`` of every key in ``partitions`` starting with ``prefix``."""
-        for raw_key in list(self.table.data.keys()):
+        """``(key, value)`` of every key (of ``keys``, default all) in ``partitions``
+        starting with ``prefix``; a key deleted since the snapshot is skipped."""
+        for raw_key in self.keys() if keys is None else keys:
             key = raw_key.decode() if isinstance(raw_key, bytes) else str(raw_key)
             if not key.startswith(prefix):
                 continue

@@ -1,8 +1,16 @@
-"""cxkpi's Faust transport: Faust's aiokafka transport with a consumer that fails clearly.
+"""cxkpi's Faust transport: Faust's aiokafka transport with a consumer that fails clearly
+and does not sit on the broker for 1.5 s.
 
 Registered under the ``faust.transports`` entry point as ``cxkpi``, and chosen by the
 worker through its broker URLs (``cxkpi://host:9092``). Everything else is Faust's own
 aiokafka driver: group membership, the assignor, table recovery, the producer.
+
+Fetch wait. Faust's driver hard-codes ``fetch_max_wait_ms=1500``: on a quiet
+partition a fetch waits up to 1.5 s on the broker for data, and a wallboard is that
+much behind. ``Settings`` adds ``consumer_fetch_max_wait_ms`` (default 100, the
+worker's ``--fetch-max-wait-ms``), a setting like Faust's own, and ``ConsumerThread``
+gives it to aiokafka's consumer before it starts (aiokafka reads it at start, when it
+builds its fetcher). ``App`` is a Faust app with these settings.
 
 A record batch aiokafka cannot decompress (a codec whose library is missing, or one a
 future Kafka adds) makes every fetch of that partition fail again at the same offset:
@@ -18,13 +26,24 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+import faust
 from aiokafka import TopicPartition
 from aiokafka.errors import UnsupportedCodecError
 from faust.transport.drivers import aiokafka as driver
+from faust.types.settings import params, sections
 
 from ..core.errors import CxkpiError
 
-__all__ = ["EXIT_UNDECODABLE", "SCHEME", "Consumer", "Transport", "UndecodableBatch"]
+__all__ = [
+    "EXIT_UNDECODABLE",
+    "SCHEME",
+    "App",
+    "Consumer",
+    "ConsumerThread",
+    "Settings",
+    "Transport",
+    "UndecodableBatch",
+]
 
 log = logging.getLogger("cxkpi.worker")
 
@@ -71,8 +90,44 @@ def advice(problem: str) -> str:
     )
 
 
+class Settings(faust.Settings):
+    """Faust's settings, and the one Faust's aiokafka driver does not let you set."""
+
+    @sections.Consumer.setting(
+        params.UnsignedInt,
+        version_introduced="cxkpi 0.1",
+        env_name="CONSUMER_FETCH_MAX_WAIT_MS",
+        default=100,
+    )
+    def consumer_fetch_max_wait_ms(self) -> int:
+        """How long a fetch may wait on the broker for data to arrive (milliseconds).
+
+        Lower is fresher on quiet partitions; higher means fewer fetch requests when
+        there is little traffic. Faust's driver uses 1500.
+        """
+
+
+class App(faust.App):
+    """A Faust app with cxkpi's settings."""
+
+    Settings = Settings
+
+
+class ConsumerThread(driver.AIOKafkaConsumerThread):
+    """Faust's consumer thread, building aiokafka's consumer with the configured fetch wait."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # Set before start(): aiokafka hands it to its Fetcher there (pinned: aiokafka 0.14).
+        consumer._fetch_max_wait_ms = self.app.conf.consumer_fetch_max_wait_ms
+        return consumer
+
+
 class Consumer(driver.Consumer):
     """Faust's aiokafka consumer, stopping with ``UndecodableBatch`` instead of crash-looping."""
+
+    def _new_consumer_thread(self) -> ConsumerThread:
+        return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     async def _getmany(self, active_partitions: Any, timeout: float) -> Any:
         try:

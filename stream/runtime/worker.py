@@ -24,7 +24,7 @@ import logging
 import pickle
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,11 +48,11 @@ from ..core.stages import (
     invalid_output,
     ordinals,
 )
-from ..export.text import render_text
-from ..export.wallboard import wallboard_html
 from . import transport
+from .housekeeping import Walk
 from .kafka_settings import KafkaSettings
 from .producer import BrokerUnreachable, ensure_topics
+from .serving import Exposition
 from .state import ENTITIES, LIVE, PROGRESS, ROUTES, TableState, encode, owned_partitions
 
 log = logging.getLogger("cxkpi.worker")
@@ -70,6 +70,10 @@ class WorkerSettings:
     web_port: int = 6066
     store: str = "memory://"
     session_timeout: float = 10.0
+    #: How long a fetch may wait on the broker for data (Faust's own driver: 1,500 ms).
+    fetch_max_wait_ms: int = 100
+    #: /metrics and /wallboard evaluate the KPIs at most this often (seconds).
+    render_interval_s: float = 0.25
     #: How often state that can change no window any more is dropped (seconds).
     sweep_every_s: float = 60.0
     batch: int = 2000
@@ -91,7 +95,7 @@ class Worker:
 
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = s = settings
-        self.app = app = faust.App(
+        self.app = app = transport.App(
             s.app_id,
             **s.kafka.faust_kwargs(scheme=transport.SCHEME),
             store=s.store,
@@ -103,6 +107,7 @@ class Worker:
             broker_session_timeout=s.session_timeout,
             broker_heartbeat_interval=min(3.0, s.session_timeout / 3),
             broker_commit_interval=1.0,
+            consumer_fetch_max_wait_ms=s.fetch_max_wait_ms,
             web_enabled=True,
             web_bind=s.web_host,
             web_host=s.web_host,
@@ -128,12 +133,14 @@ class Worker:
         # Its own aggregates (label caps, days): scrapes never race the stage that ingests.
         self.evaluator = Evaluator(QueueStage(s.config).aggregates, s.config)
         self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → last offset
-        self._swept = {"entities": time.monotonic(), "slices": time.monotonic()}
+        self._walks = {name: Walk(s.sweep_every_s) for name in ("entities", "slices")}
+        self._sweep_ids = 0  # the offset of the last sweep step's removals (see below)
         self._background: set[asyncio.Future] = set()
         # The KPI families are written by cxkpi's text writer (export/text.py says why),
         # the worker's own two families by prometheus_client, in that order.
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(RuntimeCollector(self))
+        self.exposition = Exposition(self.families, s.render_interval_s, now_ms)
         self._wire()
 
     def create_topics(self, retry_every_s: float = 5.0) -> list[str]:
@@ -171,13 +178,12 @@ class Worker:
 
         @app.page("/metrics")
         async def metrics(web: Any, request: Any) -> aioweb.Response:
-            body = render_text(self.families()) + generate_latest(self.registry)
+            body = self.exposition.metrics() + generate_latest(self.registry)
             return aioweb.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
         @app.page("/wallboard")
         async def wallboard(web: Any, request: Any) -> aioweb.Response:
-            at = now_ms()
-            body = wallboard_html(self.families(at), at)
+            body = self.exposition.wallboard()
             return aioweb.Response(body=body, headers={"Content-Type": "text/html; charset=utf-8"})
 
         @app.page("/healthz")
@@ -239,7 +245,7 @@ class Worker:
             entities.put(ref, value)
         for key, value in marks.items():
             entities.put(key, value)
-        self._maybe_sweep_entities(clock)
+        self._sweep_entities_step(clock)
 
     def _dead_letter(self, message: Any, invalid: Invalid) -> Any:
         headers = [
@@ -263,33 +269,51 @@ class Worker:
         pending = await asyncio.gather(*sends)
         await asyncio.gather(*pending)
 
-    def _maybe_sweep_entities(self, clock: int) -> None:
-        if time.monotonic() - self._swept["entities"] < self.settings.sweep_every_s:
-            return
-        self._swept["entities"] = time.monotonic()
-        outputs: dict[str, list] = defaultdict(list)
+    def _sweep_entities_step(self, clock: int) -> None:
+        """Housekeeping of stage 1: drop finished entities, compact old events."""
         removals: dict[int, list] = defaultdict(list)
-        dropped = compacted = 0
-        for ref, value in list(self.entities.owned(self.owned_sources(), ENTITIES)):
+
+        def visit(ref: str, value: tuple) -> str | None:
             partition, offset, record = value
             kept, changes = self.entity_stage.expire(ref, record, clock)
+            removals[partition].extend(changes)
             if kept is None:
                 self.entities.delete(ref, partition)
-                dropped += 1
-            elif kept is not record:
+                return "dropped finished entities"
+            if kept is not record:
                 self.entities.put(ref, (partition, offset, kept))
-                compacted += 1
-            removals[partition].extend(changes)
-        # Numbered per partition and sweep: the clock orders sweeps, ordinals the rest.
+                return "compacted"
+            return None
+
+        self._sweep_step("entities", self.entities, self.owned_sources(), ENTITIES, visit)
+        # Numbered per partition and step: offsets only grow, ordinals order the rest.
+        step_id = self._sweep_ids = max(self._sweep_ids + 1, clock)
+        outputs: dict[str, list] = defaultdict(list)
         for partition, changes in removals.items():
-            for route, ident, fact in ordinals(changes, f"sweep/{partition}", clock):
+            for route, ident, fact in ordinals(changes, f"sweep/{partition}", step_id):
                 outputs[route].append((ident, fact))
         for send in self._send_outputs(outputs):
             task = asyncio.ensure_future(send)
             self._background.add(task)
             task.add_done_callback(self._background.discard)
-        if dropped or compacted:
-            log.info("housekeeping: dropped %d finished entities, compacted %d", dropped, compacted)
+
+    def _sweep_step(
+        self,
+        name: str,
+        table: TableState,
+        partitions: set[int],
+        prefixes: tuple[str, ...],
+        visit: Callable[[str, tuple], str | None],
+    ) -> None:
+        """Visit this batch's slice of a table walk; log what the walk did when it ends."""
+        walk = self._walks[name]
+        for key, value in list(table.owned(partitions, prefixes, walk.step(table.keys))):
+            done = visit(key, value)
+            if done is not None:
+                walk.count(done)
+        totals = walk.ended()
+        if totals:
+            log.info("housekeeping: %s", ", ".join(f"{what} {n}" for what, n in totals.items()))
 
     # -- stage 2 -------------------------------------------------------------------
 
@@ -321,23 +345,23 @@ class Worker:
                 slices.put(key, (partition, descriptor))
         for route, value in touched.items():
             slices.put(route, value)
-        self._maybe_sweep_slices(clock)
+        self._sweep_slices_step(clock)
 
-    def _maybe_sweep_slices(self, clock: int) -> None:
-        if time.monotonic() - self._swept["slices"] < self.settings.sweep_every_s:
-            return
-        self._swept["slices"] = time.monotonic()
-        dropped = pruned = 0
-        for route, (partition, slice_) in list(self.slices.owned(self.owned_facts(), ROUTES)):
+    def _sweep_slices_step(self, clock: int) -> None:
+        """Housekeeping of stage 2: drop empty routes, prune expired buckets."""
+
+        def visit(route: str, value: tuple) -> str | None:
+            partition, slice_ = value
             kept = self.queue_stage.prune(slice_, clock)
             if kept is None:
                 self.slices.delete(route, partition)
-                dropped += 1
-            elif kept is not slice_:
+                return "dropped empty routes"
+            if kept is not slice_:
                 self.slices.put(route, (partition, kept))
-                pruned += 1
-        if dropped or pruned:
-            log.info("housekeeping: dropped %d empty routes, pruned %d", dropped, pruned)
+                return "pruned routes"
+            return None
+
+        self._sweep_step("slices", self.slices, self.owned_facts(), ROUTES, visit)
 
     # -- what this worker owns and exports ---------------------------------------
 
@@ -353,12 +377,12 @@ class Worker:
         recovery = app.tables.recovery
         return recovery.completed.is_set() and not recovery.in_recovery and not app.rebalancing
 
-    def families(self, at_ms: int | None = None) -> list[Family]:
-        """Every KPI family over what this worker owns, evaluated at ``at_ms`` (now)."""
+    def families(self, at_ms: int) -> list[Family]:
+        """Every KPI family over what this worker owns, evaluated at ``at_ms``."""
         owned = self.owned_facts()
         slices = [value[1] for _, value in self.slices.owned(owned, ROUTES)]
         live = LiveSet({key: value[1] for key, value in self.slices.owned(owned, (LIVE,))})
-        return evaluate_slices(self.evaluator, slices, [live], at_ms or now_ms())
+        return evaluate_slices(self.evaluator, slices, [live], at_ms)
 
     def lag(self) -> Iterable[tuple[str, int, int]]:
         """(topic, partition, messages behind) for every owned input partition."""

@@ -1,0 +1,67 @@
+"""What the worker's web endpoints serve: one exposition per render interval, for everyone.
+
+A scrape evaluates the KPIs on the event loop that ingests, so every evaluation is
+time not spent on events. Prometheus, a Grafana wallboard, several ``/wallboard``
+browsers and a load balancer's probes each asking on their own schedule would
+multiply that. So the families are evaluated at most once per ``interval_s``
+(``--render-interval``, default 250 ms), lazily, when a request finds the last
+evaluation older than that; every request in between gets the same bodies, each body
+written once per evaluation. A value on a wallboard is then at most one interval
+older than it could be, well inside the wallboard's own refresh.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ..core.evaluate import Family
+from ..export.text import render_text
+from ..export.wallboard import wallboard_html
+
+Clock = Callable[[], float]
+
+
+class Exposition:
+    """The KPI families as of the last evaluation, and the bodies written from them."""
+
+    def __init__(
+        self,
+        evaluate: Callable[[int], list[Family]],
+        interval_s: float,
+        wall_ms: Callable[[], int],
+        monotonic: Clock = time.monotonic,
+    ) -> None:
+        self._evaluate, self.interval_s = evaluate, interval_s
+        self._wall_ms, self._monotonic = wall_ms, monotonic
+        self._taken: float | None = None
+        self._at_ms = 0
+        self._families: list[Family] = []
+        self._bodies: dict[str, bytes] = {}
+        self.evaluations = 0
+
+    def families(self) -> tuple[int, list[Family]]:
+        """(evaluation time, families), evaluated again if older than the interval."""
+        now = self._monotonic()
+        if self._taken is None or now - self._taken >= self.interval_s:
+            self._at_ms = self._wall_ms()
+            self._families = self._evaluate(self._at_ms)
+            self._bodies = {}
+            self._taken = now
+            self.evaluations += 1
+        return self._at_ms, self._families
+
+    def metrics(self) -> bytes:
+        """The KPI families in the Prometheus text format."""
+        return self._body("metrics", lambda families, at_ms: render_text(families))
+
+    def wallboard(self) -> bytes:
+        """The built-in wallboard page."""
+        return self._body("wallboard", wallboard_html)
+
+    def _body(self, name: str, write: Callable[[list[Family], int], bytes]) -> bytes:
+        at_ms, families = self.families()
+        body = self._bodies.get(name)
+        if body is None:
+            body = self._bodies[name] = write(families, at_ms)
+        return body
