@@ -170,6 +170,7 @@ def bench_evaluate(queues: int = 1000) -> None:
             engine.ingest(
                 event("ticket.created", t, n, ticket_id=f"k{q}-{minute}", queue=f"q{q}"), now
             )
+
     def timed(at: int) -> float:
         began = time.perf_counter()
         engine.families(at)
