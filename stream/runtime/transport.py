@@ -22,8 +22,10 @@ offset, says once what to install, and stops the worker with ``UndecodableBatch`
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import faust
@@ -107,10 +109,29 @@ class Settings(faust.Settings):
         """
 
 
+BatchHandler = Callable[[list[Any]], Awaitable[None]]
+
+
 class App(faust.App):
-    """A Faust app with cxkpi's settings."""
+    """A Faust app with cxkpi's settings and batch agents."""
 
     Settings = Settings
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.batch_handlers: dict[str, BatchHandler] = {}  # topic name → handler
+
+    def batch_agent(self, topic: faust.TopicT) -> Callable[[BatchHandler], BatchHandler]:
+        """Decorate a handler of whole polls of ``topic``'s messages (lists, in order
+        per partition). Faust subscribes the topic; this transport delivers it."""
+
+        def register(handler: BatchHandler) -> BatchHandler:
+            for name in topic.topics:
+                self.batch_handlers[name] = handler
+            self.topics.add(topic)
+            return handler
+
+        return register
 
 
 class ConsumerThread(driver.AIOKafkaConsumerThread):
@@ -128,6 +149,53 @@ class Consumer(driver.Consumer):
 
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def _drain_messages(self, fetcher: Any) -> None:
+        """Faust's fetch loop, delivering each poll to the batch handlers as lists."""
+        handlers: dict[str, BatchHandler] = self.app.batch_handlers
+        one_by_one = self.callback  # Faust's own path: changelogs being recovered
+        read_offset = self._read_offset
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        stopped, fetcher_stopped = self._stopped.is_set, fetcher._stopped.is_set
+        try:
+            while not (stopped() or fetcher_stopped()):
+                polled: dict[BatchHandler, list[Any]] = defaultdict(list)
+                async for tp, message in self.getmany(timeout=1.0):
+                    offset, last = message.offset, read_offset[tp]
+                    if last is not None and offset < last:
+                        continue  # read before (Faust drops these too)
+                    if last and offset - last > 1 and acks_enabled_for(message.topic):
+                        await self._add_gap(tp, last + 1, offset)  # compacted away
+                    read_offset[tp] = offset
+                    handler = handlers.get(message.topic)
+                    if handler is None:
+                        await one_by_one(message)
+                    else:
+                        polled[handler].append(message)
+                await self.sleep(0)
+                if not polled or not self.flow_active:
+                    continue  # suspended since the poll: not ours to apply any more
+                for messages in polled.values():
+                    for message in messages:
+                        self.track_message(message)
+                for handler, messages in polled.items():
+                    await handler(messages)
+                    for message in messages:
+                        self.ack(message)
+                if self._commit_every is not None and self._n_acked >= self._commit_every:
+                    self._n_acked = 0
+                    await self.commit()
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                return
+            raise
+        except asyncio.CancelledError:
+            if self.transport.app.should_stop:
+                return
+            raise
+        except Exception as exc:
+            self.log.exception("Drain messages raised: %r", exc)
+            raise
 
     async def _getmany(self, active_partitions: Any, timeout: float) -> Any:
         try:

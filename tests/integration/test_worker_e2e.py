@@ -9,6 +9,7 @@ out-of-order and invalid events.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import Counter
@@ -242,6 +243,25 @@ async def test_two_workers_split_and_take_over(broker, start_worker, topic_prefi
         time.sleep(0.5)
     one.wait_ready()
     wait_consistent(first + more, one)
+
+
+async def test_a_worker_joining_while_batches_are_in_flight(broker, start_worker, topic_prefix):
+    """The first worker is mid-stream when the second joins: the partitions it gives up
+    are revoked while its batches run, and the two together count every line once."""
+    lines = scenario(seed=6, minutes=40)
+    one = start_worker(("--topic-prefix", topic_prefix))
+    one.wait_ready()
+    sending = asyncio.ensure_future(produce(broker.bootstrap, lines, topic_prefix))
+    deadline = time.monotonic() + 30
+    while counted(one.metrics()) < len(lines) // 4 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    two = start_worker(("--topic-prefix", topic_prefix))
+    await sending
+    deadline = time.monotonic() + 90
+    while not (_partitions(one) and _partitions(two)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+    assert sorted(_partitions(one) + _partitions(two)) == list(range(8))
+    wait_consistent(lines, one, two)
 
 
 def _partitions(worker: WorkerProcess) -> list[int]:
