@@ -31,6 +31,8 @@ from typing import Any
 
 import faust
 
+from ..core.agents import AGENT
+from ..core.gauges import LiveSet
 from ..core.stages import CUSTOMER, HEALTH, QUEUE, TEAM
 
 #: Keys and values are bytes on the wire (key and value serializer).
@@ -97,3 +99,53 @@ class TableState:
 def owned_partitions(app: faust.App, topic: str) -> set[int]:
     """Partitions of ``topic`` this worker actively owns (never standby copies)."""
     return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
+
+
+def live_group(descriptor: tuple) -> str:
+    """Which live set a descriptor is kept in: its queue's (a team's, for the team copy
+    of an agent), so that a change re-summarises one queue's set, not all of them."""
+    if descriptor[0] == AGENT:
+        queues, team = descriptor[2], descriptor[3]
+        return QUEUE + queues[0] if queues else TEAM + str(team)
+    return QUEUE + str(descriptor[1])
+
+
+class Exported:
+    """The routes and live sets of some partitions, kept between scrapes.
+
+    Finding them in the table means visiting every key, live entries included, which
+    cost a scrape more than evaluating. Built once from the table, then kept up to date
+    by the stage that writes them; the worker builds it again after every rebalance,
+    because a restore writes the table without it.
+    """
+
+    def __init__(self, slices: TableState, partitions: set[int]) -> None:
+        self.partitions = partitions
+        self.routes: dict[str, None] = {}  # an ordered set: the table's order
+        self.live: dict[str, LiveSet] = {}
+        self._groups: dict[str, str] = {}  # live key → group
+        for key, value in slices.owned(partitions, (*ROUTES, LIVE)):
+            if key.startswith(LIVE):
+                self.put_live(key, value[0], value[1])
+            else:
+                self.routes[key] = None
+
+    def put_route(self, route: str, partition: int) -> None:
+        if partition in self.partitions:
+            self.routes[route] = None
+
+    def drop_route(self, route: str) -> None:
+        self.routes.pop(route, None)
+
+    def put_live(self, key: str, partition: int, descriptor: tuple | None) -> None:
+        if partition not in self.partitions:
+            return
+        group = self._groups.pop(key, None)
+        if group is not None:
+            self.live[group].put(key, None)
+        if descriptor is not None:
+            group = self._groups[key] = live_group(descriptor)
+            live = self.live.get(group)
+            if live is None:
+                live = self.live[group] = LiveSet()
+            live.put(key, descriptor)

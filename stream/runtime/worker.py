@@ -38,7 +38,6 @@ from ..core.decode import Decoder
 from ..core.engine import evaluate_slices
 from ..core.evaluate import Evaluator, Family
 from ..core.events import DEADLETTER, SOURCE_TOPICS, Invalid
-from ..core.gauges import LiveSet
 from ..core.stages import (
     EntityStage,
     QueueStage,
@@ -52,7 +51,16 @@ from .housekeeping import Walk
 from .kafka_settings import KafkaSettings
 from .producer import BrokerUnreachable, ensure_topics
 from .serving import Exposition
-from .state import ENTITIES, LIVE, PROGRESS, ROUTES, TableState, encode, owned_partitions
+from .state import (
+    ENTITIES,
+    LIVE,
+    PROGRESS,
+    ROUTES,
+    Exported,
+    TableState,
+    encode,
+    owned_partitions,
+)
 
 log = logging.getLogger("cxkpi.worker")
 
@@ -141,6 +149,7 @@ class Worker:
         # the worker's own two families by prometheus_client, in that order.
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(RuntimeCollector(self))
+        self._exported: Exported | None = None  # what /metrics evaluates, between scrapes
         self.exposition = Exposition(self.families, s.render_interval_s, now_ms)
         self._wire()
 
@@ -189,6 +198,14 @@ class Worker:
             ready = self.ready()
             body = {"ready": ready, "partitions": sorted(self.owned_sources())}
             return web.json(body, status=200 if ready else 503)
+
+        @app.on_partitions_revoked.connect
+        async def forget_revoked(sender: Any, *args: Any, **kwargs: Any) -> None:
+            self._exported = None  # tables change under a rebalance: build it again
+
+        @app.on_partitions_assigned.connect
+        async def forget_assigned(sender: Any, *args: Any, **kwargs: Any) -> None:
+            self._exported = None
 
         @app.on_rebalance_complete.connect
         async def announce(sender: Any, **kwargs: Any) -> None:
@@ -332,13 +349,18 @@ class Worker:
                 derived[out_route].append((ident, fact))
         await self._deliver(self._send_outputs(derived))
         # Live entries first: a slice stored means its batch's live changes are too.
+        exported = self._exported
         for key, (partition, descriptor) in live.items():
             if descriptor is None:
                 slices.delete(key, partition)
             else:
                 slices.put(key, (partition, descriptor))
+            if exported is not None:
+                exported.put_live(key, partition, descriptor)
         for route, value in touched.items():
             slices.put(route, value)
+            if exported is not None:
+                exported.put_route(route, value[0])
         self._sweep_slices_step(clock)
 
     def _sweep_slices_step(self, clock: int) -> None:
@@ -349,6 +371,8 @@ class Worker:
             kept = self.queue_stage.prune(slice_, clock)
             if kept is None:
                 self.slices.delete(route, partition)
+                if self._exported is not None:
+                    self._exported.drop_route(route)
                 return "dropped empty routes"
             if kept is not slice_:
                 self.slices.put(route, (partition, kept))
@@ -374,9 +398,13 @@ class Worker:
     def families(self, at_ms: int) -> list[Family]:
         """Every KPI family over what this worker owns, evaluated at ``at_ms``."""
         owned = self.owned_facts()
-        slices = [value[1] for _, value in self.slices.owned(owned, ROUTES)]
-        live = LiveSet({key: value[1] for key, value in self.slices.owned(owned, (LIVE,))})
-        return evaluate_slices(self.evaluator, slices, [live], at_ms)
+        exported = self._exported
+        if exported is None or exported.partitions != owned or not self.ready():
+            exported = Exported(self.slices, owned)
+            # Kept only once recovered: a restore in progress writes the table alone.
+            self._exported = exported if self.ready() else None
+        slices = [held[1] for route in exported.routes if (held := self.slices.get(route))]
+        return evaluate_slices(self.evaluator, slices, exported.live.values(), at_ms)
 
     def lag(self) -> Iterable[tuple[str, int, int]]:
         """(topic, partition, messages behind) for every owned input partition."""

@@ -1,0 +1,52 @@
+"""The exported view kept between scrapes equals one built afresh from the table."""
+
+from __future__ import annotations
+
+import random
+
+from stream.core.agents import AGENT
+from stream.core.contacts import WAITING
+from stream.runtime.state import LIVE, Exported, TableState
+
+
+class Table:
+    """What TableState uses of a Faust table: its data, and changelog sends (ignored)."""
+
+    def __init__(self) -> None:
+        self.data: dict = {}
+
+    def send_changelog(self, *args) -> None:
+        pass
+
+
+def view(exported: Exported) -> tuple[list[str], dict[str, tuple]]:
+    live = {k: d for s in exported.live.values() for k, d in s.entries.items()}
+    return list(exported.routes), live
+
+
+def test_updates_keep_the_view_equal_to_a_fresh_one():
+    rnd = random.Random(7)
+    slices = TableState(Table())
+    owned = {0, 1}
+    kept = Exported(slices, owned)
+    for _ in range(2_000):
+        number = rnd.randrange(6)
+        queue, partition = f"q{number}", number % 3  # a route lives in one partition
+        if rnd.random() < 0.3:
+            route = f"q:{queue}"
+            slices.put(route, (partition, "slice"))
+            kept.put_route(route, partition)
+            continue
+        key = f"{LIVE}q:{queue}/contact/c{rnd.randrange(50)}"
+        if rnd.random() < 0.3:
+            slices.delete(key, partition)
+            kept.put_live(key, partition, None)
+        else:
+            descriptor = rnd.choice(
+                [(WAITING, queue, "voice", 1), (AGENT, "available", (queue,), None, 2)]
+            )
+            slices.put(key, (partition, descriptor))
+            kept.put_live(key, partition, descriptor)
+    routes, live = view(kept)
+    fresh_routes, fresh_live = view(Exported(slices, owned))
+    assert sorted(routes) == sorted(fresh_routes) and live == fresh_live
