@@ -34,11 +34,11 @@ def ratio(numerator: str, denominator: str, window: str, by: str = "") -> str:
 
 
 def sl_ratio(window: str, by: str = "") -> str:
-    return ratio(f"{RULE}_within_threshold:sum", f"{RULE}_sl_eligible:sum", window, by)
+    return ratio(f"{RULE}_sl_met:sum", f"{RULE}_sl_eligible:sum", window, by)
 
 
 def abandon_ratio(window: str, by: str = "") -> str:
-    return ratio(f"{RULE}_abandoned_counted:sum", f"{RULE}_sl_eligible:sum", window, by)
+    return ratio(f"{RULE}_abandoned_counted:sum", f"{RULE}_counted:sum", window, by)
 
 
 def asa(window: str, by: str = "") -> str:

@@ -164,7 +164,8 @@ SPECS: tuple[Spec, ...] = (
         "gauge",
         (*QC, "outcome", *W),
         "Contacts in the window by outcome: offered, answered, abandoned, short_abandoned, "
-        "answered_within_threshold, transferred.",
+        "answered_within_threshold, transferred; and the service level's parts under the "
+        "queue's mode: sl_met (numerator), sl_eligible (denominator).",
     ),
     Spec(
         "cx_abandonment_ratio",

@@ -183,14 +183,17 @@ def _contact(
         counted_abandons = v[C.abandoned] - v[C.short_abandoned]
         offered_outcomes = v[C.answered] + counted_abandons
         _put(out, "cx_abandonment_ratio", wl, _ratio(counted_abandons, offered_outcomes))
+        # The service level's parts under the queue's own mode, exported with it, so
+        # that rules summing over workers and channels divide the same numbers.
         mode = policy.service_level_mode
+        met, eligible = v[C.answered_within], offered_outcomes
         if mode == "abandons_ignored":
-            level = _ratio(v[C.answered_within], v[C.answered])
+            eligible = v[C.answered]
         elif mode == "abandons_positive":
-            level = _ratio(v[C.answered_within] + v[C.abandoned_within], offered_outcomes)
-        else:
-            level = _ratio(v[C.answered_within], offered_outcomes)
-        _put(out, "cx_service_level_ratio", wl, level)
+            met += v[C.abandoned_within]
+        out["cx_window_contacts"].append(((*labels, "sl_met", window), met))
+        out["cx_window_contacts"].append(((*labels, "sl_eligible", window), eligible))
+        _put(out, "cx_service_level_ratio", wl, _ratio(met, eligible))
         _put(
             out,
             "cx_average_speed_of_answer_seconds",

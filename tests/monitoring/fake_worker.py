@@ -41,6 +41,9 @@ WINDOW_CONTACTS = {
     "short_abandoned": 5,
     "answered_within_threshold": 60,
     "transferred": 3,
+    # The service level's parts, as the default mode (abandons_negative) counts them.
+    "sl_met": 60,
+    "sl_eligible": 90,
 }
 GAUGES = {
     "cx_config_service_level_target_ratio": 0.8,
