@@ -385,6 +385,21 @@ async def wait_ready(session, worker: Worker, timeout: float) -> float:
 # -- phases ---------------------------------------------------------------------------
 
 
+async def restart(session, worker: Worker, log_dir: Path) -> str:
+    """Stop the worker, start one with the same app id, time it to ready, check counts."""
+    before = await scrape(session, worker.url)
+    worker.stop()
+    worker.log_path = log_dir / f"worker-{worker.app_id}-restart.log"
+    began = time.monotonic()
+    worker.start()
+    ready = await wait_ready(session, worker, 1800.0)
+    after = await scrape(session, worker.url)
+    return (
+        f"restart: ready {ready - began:.1f} s after start (tables restored from their "
+        f"changelogs); events counted {after.count:,.0f} (before the stop {before.count:,.0f})"
+    )
+
+
 async def produce(kafka: KafkaSettings, prefix: str, messages: list[Message]) -> float:
     producer = EventProducer(kafka)
     async with producer:
@@ -698,6 +713,10 @@ async def run(args: argparse.Namespace, bootstrap: str, broker_pid: int | None) 
     if args.profile and not py_spy:
         raise SystemExit("--profile needs py-spy: pip install py-spy (or pass --py-spy PATH)")
     worker = Worker(bootstrap, prefix, log_dir)
+    if args.restart:
+        # Tansu answers ListOffsets "latest" wrongly for multi-record batches, and
+        # table recovery needs it (tests/integration/workers.py: ONE_RECORD_BATCHES).
+        worker.command += ["--faust", "producer_max_batch_size=1"]
     out("worker: " + shlex.join(worker.command))
     profiles: list[tuple[str, Path | None]] = []
     timeout = aiohttp.ClientTimeout(total=30)
@@ -752,6 +771,8 @@ async def run(args: argparse.Namespace, bootstrap: str, broker_pid: int | None) 
                         f"{percentile(values, 50):.2f} s, p99 {percentile(values, 99):.2f} s, "
                         f"max {max(values):.2f} s"
                     )
+            if args.restart:
+                out(await restart(session, worker, log_dir))
     finally:
         worker.stop()
     out(f"worker log: {worker.log_path}")
@@ -834,6 +855,13 @@ def main() -> None:
         help="sample the worker with py-spy in each phase and summarize where time goes",
     )
     parser.add_argument("--py-spy", help="path of py-spy (default: on PATH)")
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="after the steady phase, stop the worker and time a new one with the same "
+        "app id from start to ready (restoring every changelog); the worker then writes "
+        "one record per batch, which Tansu's recovery needs, so its drain is slower",
+    )
     args = parser.parse_args()
     print("command: " + shlex.join([Path(sys.executable).name, *sys.argv]))
     print(f"machine: {os.cpu_count()} cores shared by broker, worker and this script")
