@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import os
 import sys
@@ -33,6 +34,10 @@ examples:
   cxkpi worker --security-protocol SASL_SSL --sasl-mechanism SCRAM-SHA-512 \\
       --sasl-username cxkpi --ssl-cafile ca.pem      # password in CXKPI_SASL_PASSWORD
 """
+
+
+#: uvloop is a dependency wherever it is built (not on Windows).
+DEFAULT_LOOP = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 
 def _env(name: str, default: str) -> str:
@@ -182,6 +187,13 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         "default 0.25)",
     )
     parser.add_argument(
+        "--event-loop",
+        default=_env("CXKPI_EVENT_LOOP", DEFAULT_LOOP),
+        choices=("uvloop", "asyncio"),
+        help="uvloop (faster: Faust's callbacks, tasks and futures cost less) or "
+        f"asyncio's own loop (CXKPI_EVENT_LOOP, default {DEFAULT_LOOP})",
+    )
+    parser.add_argument(
         "--log-level",
         default=_env("CXKPI_LOG_LEVEL", "info"),
         choices=("debug", "info", "warning", "error"),
@@ -196,6 +208,12 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     from ..runtime.transport import EXIT_UNDECODABLE, UndecodableBatch
     from ..runtime.worker import Worker, WorkerSettings
 
+    if args.event_loop == "uvloop":
+        import asyncio
+
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     config = load_config(args.config) if args.config else Config()
     try:
         kafka = settings_from_args(args, environ)
@@ -230,12 +248,13 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     if created:
         logging.getLogger("cxkpi.worker").info("created topics: %s", ", ".join(created))
     logging.getLogger("cxkpi.worker").info(
-        "cxkpi worker starting: app %s, broker %s, %d partitions, web http://%s:%d",
+        "cxkpi worker starting: app %s, broker %s, %d partitions, web http://%s:%d, %s loop",
         settings.app_id,
         kafka.describe(),
         settings.partitions,
         settings.web_host,
         settings.web_port,
+        args.event_loop,
     )
     runner = faust.Worker(worker.app, loglevel=args.log_level, quiet=True)
     try:
