@@ -11,7 +11,7 @@ Three kinds of values live in two tables, each stored with the partition it belo
   which tickets are open, one small key each (a backlog would make a slice huge).
 
 Why not plain ``table[key] = value``: a Faust table writes its changelog to the
-partition of the event being processed, but a batch (``take_events``) mixes partitions,
+partition of the event being processed, but a batch (a whole poll) mixes partitions,
 so every write names its partition explicitly (``Table.send_changelog``). Why the
 partition in the value: after a rebalance Faust's memory store keeps keys of partitions
 this worker no longer owns (and standby keys live in the same dict), so the exporter

@@ -1,8 +1,9 @@
 """The live worker: a Faust app running the core's two stages on Kafka.
 
 Stage 1 consumes the five event topics (co-partitioned, keyed by entity id) in
-batches; each event goes through ``EntityStage`` against its record in the
-``entities`` table; invalid messages go to the dead-letter topic. The outputs, grouped
+batches, one per poll (``App.batch_agent``, see transport.py); each event goes
+through ``EntityStage`` against its record in the ``entities`` table; invalid
+messages go to the dead-letter topic. The outputs, grouped
 by route (queue, team, customer), go to one internal topic keyed by route. Stage 2
 consumes that topic in batches and folds outputs into the route's ``Slice`` in the
 ``slices`` table; FCR outputs derived by customer routes go back to the same topic,
