@@ -200,13 +200,11 @@ class Worker:
             body = {"ready": ready, "partitions": sorted(self.owned_sources())}
             return web.json(body, status=200 if ready else 503)
 
-        @app.on_partitions_revoked.connect
-        async def forget_revoked(sender: Any, *args: Any, **kwargs: Any) -> None:
+        async def forget_exported(sender: Any, *args: Any, **kwargs: Any) -> None:
             self._exported = None  # tables change under a rebalance: build it again
 
-        @app.on_partitions_assigned.connect
-        async def forget_assigned(sender: Any, *args: Any, **kwargs: Any) -> None:
-            self._exported = None
+        app.on_partitions_revoked.connect(forget_exported)
+        app.on_partitions_assigned.connect(forget_exported)
 
         @app.on_rebalance_complete.connect
         async def announce(sender: Any, **kwargs: Any) -> None:
