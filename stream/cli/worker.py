@@ -147,6 +147,15 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         "changes a result (CXKPI_SWEEP_EVERY, default 60)",
     )
     group.add_argument(
+        "--commit-interval",
+        type=_at_least(0.01, float),
+        default=_env("CXKPI_COMMIT_INTERVAL", "1"),  # a string: argparse checks it
+        metavar="SECONDS",
+        help="how often changed state goes to the changelog topics and offsets are "
+        "committed; after a crash the events of at most this long are read again, and "
+        "never counted twice (CXKPI_COMMIT_INTERVAL, default 1)",
+    )
+    group.add_argument(
         "--fetch-max-wait-ms",
         type=_at_least(0, int),
         default=_env("CXKPI_FETCH_MAX_WAIT_MS", "100"),  # a string: argparse checks it
@@ -231,6 +240,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         store=args.store,
         session_timeout=args.session_timeout,
         sweep_every_s=args.sweep_every,
+        commit_interval_s=args.commit_interval,
         fetch_max_wait_ms=args.fetch_max_wait_ms,
         render_interval_s=args.render_interval,
         faust=dict(args.faust),

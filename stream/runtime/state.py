@@ -4,16 +4,17 @@ Three kinds of values live in two tables, each stored with the partition it belo
 
 - ``entities`` (stage 1): ``contact/C-1`` → ``(partition, offset, Record)``, the offset
   of the last event applied to it; ``progress/cx.calls/3`` → ``(partition, offset)``,
-  the last offset of a source partition fully handled (written last in a batch: it is
-  the batch's commit mark).
+  the last offset of a source partition fully handled (written last in a checkpoint:
+  it is the checkpoint's commit mark).
 - ``slices`` (stage 2): ``q:billing`` → ``(partition, Slice)``; and the live entries,
   ``live/q:billing/contact/C-1`` → ``(partition, descriptor)``: who waits in the queue,
   which tickets are open, one small key each (a backlog would make a slice huge).
 
 Why not plain ``table[key] = value``: a Faust table writes its changelog to the
-partition of the event being processed, but a batch (a whole poll) mixes partitions,
-so every write names its partition explicitly (``Table.send_changelog``). Why the
-partition in the value: after a rebalance Faust's memory store keeps keys of partitions
+partition of the event being processed, one record per assignment, but a batch (a
+whole poll) mixes partitions, and a checkpoint writes a key once however often it
+changed, so every change names its partition explicitly. Why the partition in the
+value: after a rebalance Faust's memory store keeps keys of partitions
 this worker no longer owns (and standby keys live in the same dict), so the exporter
 and the housekeeping filter by it.
 
@@ -35,8 +36,6 @@ from ..core.agents import AGENT
 from ..core.gauges import LiveSet
 from ..core.stages import CUSTOMER, HEALTH, QUEUE, TEAM
 
-#: Keys and values are bytes on the wire (key and value serializer).
-RAW = ("raw", "raw")
 #: Key prefixes. In ``entities``: progress marks, and the entity families. In
 #: ``slices``: live entries, and the routes (see ``stream.core.stages``).
 PROGRESS = "progress/"
@@ -45,15 +44,26 @@ LIVE = "live/"
 ROUTES = (QUEUE, TEAM, CUSTOMER, HEALTH)
 
 
+#: A changelog record: key and pickled value, None for a tombstone.
+Record = tuple[bytes, bytes | None]
+
+
 def encode(value: Any) -> bytes:
     return pickle.dumps(value, protocol=5)
 
 
 class TableState:
-    """One Faust table seen as ``key → (partition, *value)`` with explicit partitions."""
+    """One Faust table seen as ``key → (partition, *value)`` with explicit partitions.
+
+    Writes change memory at once and the changelog at the next checkpoint
+    (checkpoint.py): ``put`` and ``delete`` only remember the key as changed, so a key
+    changed by many batches between two checkpoints is written once.
+    """
 
     def __init__(self, table: faust.Table) -> None:
         self.table = table
+        self.changelog = table.changelog_topic.get_topic_name()
+        self._changed: dict[bytes, tuple[int, tuple | None]] = {}  # key → (partition, value)
 
     def get(self, key: str) -> tuple | None:
         data = self.table.data
@@ -66,14 +76,27 @@ class TableState:
         return raw
 
     def put(self, key: str, value: tuple) -> None:
-        """Store ``(partition, ...)`` and send it to that changelog partition."""
-        self.table.data[key.encode()] = value
-        self.table.send_changelog(value[0], key.encode(), encode(value), *RAW)
+        """Store ``(partition, ...)``; the checkpoint sends it to that changelog partition."""
+        raw_key = key.encode()
+        self.table.data[raw_key] = value
+        self._changed[raw_key] = (value[0], value)
 
     def delete(self, key: str, partition: int) -> None:
         """Forget a key this worker owns (a tombstone in its changelog partition)."""
-        self.table.data.pop(key.encode(), None)
-        self.table.send_changelog(partition, key.encode(), None, *RAW)
+        raw_key = key.encode()
+        self.table.data.pop(raw_key, None)
+        self._changed[raw_key] = (partition, None)
+
+    def take_changes(self, prefixes: tuple[str, ...]) -> dict[int, list[Record]]:
+        """The changed keys starting with one of ``prefixes`` as changelog records per
+        partition (tombstones for deletions), forgotten as changed."""
+        wanted = tuple(prefix.encode() for prefix in prefixes)
+        records: dict[int, list[Record]] = {}
+        for raw_key in [k for k in self._changed if k.startswith(wanted)]:
+            partition, value = self._changed.pop(raw_key)
+            encoded = None if value is None else encode(value)
+            records.setdefault(partition, []).append((raw_key, encoded))
+        return records
 
     def keys(self) -> list[bytes]:
         """A snapshot of every key held (owned or not), for a walk over many batches."""

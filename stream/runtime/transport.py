@@ -1,9 +1,19 @@
-"""cxkpi's Faust transport: Faust's aiokafka transport with a consumer that fails clearly
-and does not sit on the broker for 1.5 s.
+"""cxkpi's Faust transport: Faust's aiokafka transport delivering whole polls, holding
+acks until a checkpoint, failing clearly, and not sitting on the broker for 1.5 s.
 
 Registered under the ``faust.transports`` entry point as ``cxkpi``, and chosen by the
 worker through its broker URLs (``cxkpi://host:9092``). Everything else is Faust's own
 aiokafka driver: group membership, the assignor, table recovery, the producer.
+
+Batches and checkpoints. ``App.batch_agent`` registers a handler of whole polls; the
+consumer calls it once per poll and topic instead of running Faust's per-message
+conductor and streams. A handled message is acknowledged only after the next
+checkpoint (``App.checkpoint_handler``, every ``broker_commit_interval``, before a
+revocation completes and at shutdown), so Faust never commits an offset past state
+that is not in the changelog yet. One lock keeps checkpoints and batches apart: a batch
+in flight when partitions are revoked finishes and is checkpointed before the
+revocation completes; a poll that arrives after is dropped, and read again by whoever
+owns its partition next.
 
 Fetch wait. Faust's driver hard-codes ``fetch_max_wait_ms=1500``: on a quiet
 partition a fetch waits up to 1.5 s on the broker for data, and a wallboard is that
@@ -24,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -42,6 +53,7 @@ __all__ = [
     "App",
     "Consumer",
     "ConsumerThread",
+    "Producer",
     "Settings",
     "Transport",
     "UndecodableBatch",
@@ -110,6 +122,7 @@ class Settings(faust.Settings):
 
 
 BatchHandler = Callable[[list[Any]], Awaitable[None]]
+CheckpointHandler = Callable[[], Awaitable[None]]
 
 
 class App(faust.App):
@@ -120,6 +133,7 @@ class App(faust.App):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.batch_handlers: dict[str, BatchHandler] = {}  # topic name → handler
+        self.checkpoint: CheckpointHandler | None = None
 
     def batch_agent(self, topic: faust.TopicT) -> Callable[[BatchHandler], BatchHandler]:
         """Decorate a handler of whole polls of ``topic``'s messages (lists, in order
@@ -133,6 +147,13 @@ class App(faust.App):
 
         return register
 
+    def checkpoint_handler(self, handler: CheckpointHandler) -> CheckpointHandler:
+        """Decorate what makes the handled batches durable (the worker's changelog
+        writes). Messages are acknowledged, and their offsets committed, only after it
+        returns."""
+        self.checkpoint = handler
+        return handler
+
 
 class ConsumerThread(driver.AIOKafkaConsumerThread):
     """Faust's consumer thread, building aiokafka's consumer with the configured fetch wait."""
@@ -145,10 +166,50 @@ class ConsumerThread(driver.AIOKafkaConsumerThread):
 
 
 class Consumer(driver.Consumer):
-    """Faust's aiokafka consumer, stopping with ``UndecodableBatch`` instead of crash-looping."""
+    """Faust's aiokafka consumer with batch delivery and checkpointed acks, stopping
+    with ``UndecodableBatch`` instead of crash-looping."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._held: list[Any] = []  # handled, not yet checkpointed: acked after it
+        self._batches = asyncio.Lock()  # a batch and a checkpoint never interleave
+        self._checkpointed_at = time.monotonic()
 
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def checkpoint(self) -> None:
+        """Make every handled batch durable, then acknowledge and commit its messages."""
+        async with self._batches:
+            await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        held, self._held = self._held, []
+        self._checkpointed_at = time.monotonic()
+        if not held:
+            return
+        if self.app.checkpoint is not None:
+            await self.app.checkpoint()
+        for message in held:
+            self.ack(message)
+        await self.commit()
+
+    async def wait_empty(self) -> None:
+        """Faust waits here for in-flight messages before a revocation completes and at
+        shutdown: checkpoint first, so that what was handled is kept and committed."""
+        await self.checkpoint()
+        await super().wait_empty()
+
+    async def _apply(self, polled: dict[BatchHandler, list[Any]]) -> None:
+        async with self._batches:
+            if not self.flow_active:
+                return  # suspended since the poll: not ours to apply any more
+            for messages in polled.values():
+                for message in messages:
+                    self.track_message(message)
+            for handler, messages in polled.items():
+                await handler(messages)
+                self._held.extend(messages)
 
     async def _drain_messages(self, fetcher: Any) -> None:
         """Faust's fetch loop, delivering each poll to the batch handlers as lists."""
@@ -157,6 +218,7 @@ class Consumer(driver.Consumer):
         read_offset = self._read_offset
         acks_enabled_for = self.app.topics.acks_enabled_for
         stopped, fetcher_stopped = self._stopped.is_set, fetcher._stopped.is_set
+        interval = self.commit_interval
         try:
             while not (stopped() or fetcher_stopped()):
                 polled: dict[BatchHandler, list[Any]] = defaultdict(list)
@@ -173,18 +235,10 @@ class Consumer(driver.Consumer):
                     else:
                         polled[handler].append(message)
                 await self.sleep(0)
-                if not polled or not self.flow_active:
-                    continue  # suspended since the poll: not ours to apply any more
-                for messages in polled.values():
-                    for message in messages:
-                        self.track_message(message)
-                for handler, messages in polled.items():
-                    await handler(messages)
-                    for message in messages:
-                        self.ack(message)
-                if self._commit_every is not None and self._n_acked >= self._commit_every:
-                    self._n_acked = 0
-                    await self.commit()
+                if polled:
+                    await self._apply(polled)
+                if time.monotonic() - self._checkpointed_at >= interval:
+                    await self.checkpoint()
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:
                 return
@@ -242,7 +296,31 @@ async def _first_undecodable(consumer: Any, tp: Any) -> tuple[int, str] | None:
     return None
 
 
+class Producer(driver.Producer):
+    """Faust's aiokafka producer, able to send records as whole batches."""
+
+    async def send_records(
+        self, topic: str, partition: int, records: Iterable[tuple[bytes, bytes | None]]
+    ) -> list[asyncio.Future]:
+        """Queue ``records`` (key, value; None is a tombstone) for one partition, as few
+        record batches as ``producer_max_batch_size`` allows: one future per batch
+        where ``send`` makes one per record. Awaiting the futures means the broker has
+        every record."""
+        producer = self._ensure_producer()
+        futures = []
+        batch = producer.create_batch()
+        for key, value in records:
+            if batch.append(key=key, value=value, timestamp=None) is None:  # full
+                futures.append(await producer.send_batch(batch, topic, partition=partition))
+                batch = producer.create_batch()
+                batch.append(key=key, value=value, timestamp=None)  # a first always fits
+        if batch.record_count():
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
+        return futures
+
+
 class Transport(driver.Transport):
-    """Faust's aiokafka transport with cxkpi's consumer."""
+    """Faust's aiokafka transport with cxkpi's consumer and producer."""
 
     Consumer = Consumer
+    Producer = Producer

@@ -10,12 +10,13 @@ consumes that topic in batches and folds outputs into the route's ``Slice`` in t
 keyed by their queue. The KPI logic is all in ``stream.core``; this module moves bytes.
 
 At-least-once, made exact: Kafka redelivers events after a crash or a rebalance (Tansu
-and most clusters run without transactions). Per batch the worker (1) sends outputs
+and most clusters run without transactions). Per batch the worker sends outputs
 (pipeline-health counts included) and dead letters and waits until the broker has
-them, (2) stores the entity records, each with the offset of its last event, and (3)
-stores each source partition's progress mark, last. A redelivered event is skipped by
-the progress mark or its entity's offset; outputs sent again carry the same ids
-``(source partition, offset, ordinal)``, and every slice skips ids it has applied.
+them, then changes its tables in memory; a checkpoint (checkpoint.py) writes the
+changes to the changelog, entity records (each with the offset of its last event)
+before progress marks, and only then are the offsets committed. A redelivered event is
+skipped by the progress mark or its entity's offset; outputs sent again carry the same
+ids ``(source partition, offset, ordinal)``, and every slice skips ids it has applied.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from ..core.stages import (
     ordinals,
 )
 from . import transport
+from .checkpoint import checkpoint
 from .housekeeping import Walk
 from .kafka_settings import KafkaSettings
 from .producer import BrokerUnreachable, ensure_topics
@@ -78,6 +80,8 @@ class WorkerSettings:
     web_port: int = 6066
     store: str = "memory://"
     session_timeout: float = 10.0
+    #: How often changed state goes to the changelog and offsets are committed (seconds).
+    commit_interval_s: float = 1.0
     #: How long a fetch may wait on the broker for data (Faust's own driver: 1,500 ms).
     fetch_max_wait_ms: int = 100
     #: /metrics and /wallboard evaluate the KPIs at most this often (seconds).
@@ -87,7 +91,8 @@ class WorkerSettings:
     batch: int = 2000
     #: How often state that can change no window any more is dropped (seconds).
     sweep_every_s: float = 60.0
-    #: Further Faust settings, e.g. {"producer_max_batch_size": 1} in tests on Tansu.
+    #: Further Faust settings, e.g. {"producer_max_batch_size": 1} in tests on Tansu;
+    #: they override the worker's own.
     faust: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -104,25 +109,27 @@ class Worker:
 
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = s = settings
+        faust_settings: dict[str, Any] = {
+            "store": s.store,
+            "topic_partitions": s.partitions,
+            "topic_replication_factor": s.replication_factor,
+            "topic_disable_leader": True,
+            "table_standby_replicas": 0,
+            "consumer_auto_offset_reset": "earliest",
+            "broker_session_timeout": s.session_timeout,
+            "broker_heartbeat_interval": min(3.0, s.session_timeout / 3),
+            "broker_commit_interval": s.commit_interval_s,
+            "consumer_fetch_max_wait_ms": s.fetch_max_wait_ms,
+            "broker_max_poll_records": s.batch,
+            # A checkpoint writes thousands of records at once: fewer, larger batches.
+            "producer_max_batch_size": 256 * 1024,
+            "web_enabled": True,
+            "web_bind": s.web_host,
+            "web_host": s.web_host,
+            "web_port": s.web_port,
+        }
         self.app = app = transport.App(
-            s.app_id,
-            **s.kafka.faust_kwargs(scheme=transport.SCHEME),
-            store=s.store,
-            topic_partitions=s.partitions,
-            topic_replication_factor=s.replication_factor,
-            topic_disable_leader=True,
-            table_standby_replicas=0,
-            consumer_auto_offset_reset="earliest",
-            broker_session_timeout=s.session_timeout,
-            broker_heartbeat_interval=min(3.0, s.session_timeout / 3),
-            broker_commit_interval=1.0,
-            consumer_fetch_max_wait_ms=s.fetch_max_wait_ms,
-            broker_max_poll_records=s.batch,
-            web_enabled=True,
-            web_bind=s.web_host,
-            web_host=s.web_host,
-            web_port=s.web_port,
-            **s.faust,
+            s.app_id, **s.kafka.faust_kwargs(scheme=transport.SCHEME), **faust_settings | s.faust
         )
         raw = {"key_type": bytes, "value_type": bytes}
         raw_codecs = {"key_serializer": "raw", "value_serializer": "raw"}
@@ -179,6 +186,7 @@ class Worker:
 
         app.batch_agent(self.sources)(self.on_events)
         app.batch_agent(self.facts)(self.on_outputs)
+        app.checkpoint_handler(self.checkpoint)
 
         @app.page("/metrics")
         async def metrics(web: Any, request: Any) -> aioweb.Response:
@@ -379,6 +387,19 @@ class Worker:
             return None
 
         self._sweep_step("slices", self.slices, self.owned_facts(), ROUTES, visit)
+
+    # -- checkpoints -------------------------------------------------------------
+
+    async def checkpoint(self) -> None:
+        """Write what changed since the last checkpoint, in checkpoint.py's order."""
+        await asyncio.gather(*self._background)  # housekeeping's outputs come first too
+        entities, slices = self.entities, self.slices
+        steps = (
+            [(slices, (LIVE,))],
+            [(entities, ENTITIES), (slices, ROUTES)],
+            [(entities, (PROGRESS,))],
+        )
+        await checkpoint(self.app.producer, steps)
 
     # -- what this worker owns and exports ---------------------------------------
 

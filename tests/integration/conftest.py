@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from workers import ONE_RECORD_BATCHES, WorkerProcess
+from workers import CXKPI, ONE_RECORD_BATCHES, WorkerProcess
 
 from stream.runtime.broker import EmbeddedBroker
 
@@ -129,8 +129,12 @@ def start_worker(broker: EmbeddedBroker, tmp_path: Path, request: pytest.Fixture
     # Unique per test: tests that share an app id would share its internal topics.
     app_id = f"e2e{next(_prefixes)}-" + "".join(c for c in request.node.name if c.isalnum())[:30]
 
-    def start(extra: tuple[str, ...] = (), env: dict[str, str] | None = None) -> WorkerProcess:
-        worker = WorkerProcess(broker.bootstrap, app_id, tmp_path, extra, env).start()
+    def start(
+        extra: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        program: tuple[str, ...] = CXKPI,
+    ) -> WorkerProcess:
+        worker = WorkerProcess(broker.bootstrap, app_id, tmp_path, extra, env, program).start()
         started.append(worker)
         return worker
 

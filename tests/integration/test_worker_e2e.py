@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections import Counter
 
 import pytest
-from workers import ONE_RECORD_BATCHES, WorkerProcess, far_from_midnight, free_port, samples
+from pausing_worker import MARKS_NEXT, MARKS_WRITTEN
+from workers import (
+    ONE_RECORD_BATCHES,
+    PAUSING,
+    WorkerProcess,
+    far_from_midnight,
+    free_port,
+    samples,
+)
 
 from stream.core.config import Config
 from stream.core.decode import Decoder
@@ -220,6 +229,39 @@ async def test_sigkill_and_restart_count_nothing_twice(
         worker.kill()
         worker.start()
         worker.wait_ready(90)
+    wait_consistent(lines, worker, config=config)
+
+
+async def test_ten_sigkills_anywhere_in_a_checkpoint_count_nothing_twice(
+    broker, start_worker, topic_prefix, tmp_path
+):
+    """Ten kills while events stream in: five at random moments, five inside a
+    checkpoint, after its entity and slice records and before its progress marks."""
+    lines = scenario(seed=7, minutes=60, rate=1500.0)
+    kills = 10
+    chunks = [lines[i * len(lines) // kills : (i + 1) * len(lines) // kills] for i in range(kills)]
+    rng = random.Random(7)
+    timezone_flags, config = far_from_midnight(tmp_path)
+    flags = ("--topic-prefix", topic_prefix, "--sweep-every", "1", *timezone_flags)
+    worker = start_worker(flags, program=PAUSING)
+    for number, chunk in enumerate(chunks):
+        worker.wait_ready(90)
+        sending = asyncio.ensure_future(produce(broker.bootstrap, chunk, topic_prefix))
+        if number % 2:
+            paused = worker.log().count(MARKS_NEXT)
+            deadline = time.monotonic() + 30
+            while worker.log().count(MARKS_NEXT) == paused and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert worker.log().count(MARKS_NEXT) > paused, "no checkpoint paused"
+        else:
+            await asyncio.sleep(rng.uniform(0.1, 3.0))
+        worker.kill()
+        if number % 2:  # killed in the pause, before the marks were written
+            log = worker.log()
+            assert log.rfind(MARKS_NEXT) > log.rfind(MARKS_WRITTEN), log[-2000:]
+        await sending
+        worker.start()
+    worker.wait_ready(90)
     wait_consistent(lines, worker, config=config)
 
 

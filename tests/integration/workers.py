@@ -37,6 +37,12 @@ ONE_RECORD_BATCHES: dict[str, object] = {"max_batch_size": 1, "linger_ms": 0}
 TEST_FLAGS = ("--session-timeout", "6", "--faust", "producer_max_batch_size=1")
 
 
+#: What python runs for a worker: cxkpi itself (a test may run a variant of it).
+CXKPI = ("-m", "stream.cli.main")
+#: The variant whose checkpoints pause before their progress marks (pausing_worker.py).
+PAUSING = (str(Path(__file__).with_name("pausing_worker.py")),)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -51,6 +57,7 @@ class WorkerProcess:
         log_dir: Path,
         extra: Iterable[str] = (),
         env: dict[str, str] | None = None,
+        program: tuple[str, ...] = CXKPI,
     ) -> None:
         self.bootstrap = bootstrap
         self.app_id = app_id
@@ -58,6 +65,7 @@ class WorkerProcess:
         self.log_dir = log_dir
         self.extra = tuple(extra)
         self.env = env
+        self.program = program
         self.process: subprocess.Popen | None = None
         self.starts = 0
 
@@ -70,8 +78,7 @@ class WorkerProcess:
         log = open(self.log_dir / f"worker-{self.port}-{self.starts}.log", "w")  # noqa: SIM115
         command = [
             sys.executable,
-            "-m",
-            "stream.cli.main",
+            *self.program,
             "worker",
             "--broker",
             self.bootstrap,

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import random
 
+from tables import Table
+
 from stream.core.agents import AGENT
 from stream.core.contacts import WAITING
 from stream.runtime.state import LIVE, Exported, TableState
-
-
-class Table:
-    """What TableState uses of a Faust table: its data, and changelog sends (ignored)."""
-
-    def __init__(self) -> None:
-        self.data: dict = {}
-
-    def send_changelog(self, *args) -> None:
-        pass
 
 
 def view(exported: Exported) -> tuple[list[str], dict[str, tuple]]:
