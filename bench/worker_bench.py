@@ -79,7 +79,7 @@ Message = tuple[str, bytes | None, bytes]  # logical topic, key, value
 def generate(count: int, seed: int, faults: FaultCounts) -> tuple[list[Message], SimSettings, int]:
     """``count`` simulator messages, times from now - SIM_SPAN_S on, in send order."""
     # 40,000 contacts/h make ~170,000 messages in 40 minutes (agent events included).
-    rate = max(40_000.0, count / 4)
+    rate = max(40_000.0, count / 3.5)  # busier centres abandon more: fewer per contact
     settings = SimSettings(
         queues=12,
         agents=2000,  # 200 teams: the default max_teams, no label overflow
