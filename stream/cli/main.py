@@ -21,6 +21,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("worker", "worker", "run the Faust worker that turns Kafka events into /metrics"),
     ("simulate", "simulate", "generate realistic contact-center traffic"),
     ("produce", "produce", "publish a JSON Lines file of events to their topics"),
+    ("dump", "dump", "record the event topics as structured JSON Lines, for replay"),
     ("replay", "replay", "compute the KPIs of JSON Lines files offline, as of a time"),
     ("validate", "validate", "check JSON Lines files against the event schemas"),
 )

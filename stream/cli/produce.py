@@ -119,6 +119,14 @@ def add_producer_arguments(
         help="compress record batches with this codec; the worker reads them all (default none)",
     )
     tuning.add_argument(
+        "--content-mode",
+        choices=("structured", "binary"),
+        default="structured",
+        help="CloudEvents Kafka binding mode: the whole event as the value (structured), "
+        "or the attributes as ce_* headers and the data as the value (binary); the worker "
+        "reads both (default structured)",
+    )
+    tuning.add_argument(
         "--idempotent",
         action="store_true",
         help="enable the idempotent producer (real Kafka only: Tansu refuses it)",
@@ -162,6 +170,7 @@ def producer_options_from_args(args: argparse.Namespace) -> ProducerOptions:
         linger_ms=args.linger_ms,
         max_batch_size=args.batch_bytes,
         compression=None if args.compression == "none" else args.compression,
+        content_mode=args.content_mode,
         idempotent=args.idempotent,
         connect_timeout=args.connect_timeout,
     )

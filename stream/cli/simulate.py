@@ -27,8 +27,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
-import orjson
-
 from ..core.errors import CxkpiError
 from ..core.timeutil import format_time, parse_time
 from ..sim import FaultCounts, Record, SimSettings, iter_timed, to_json_line
@@ -397,7 +395,8 @@ async def publish_records(
     ``timed`` ends or ``stop`` is set; returns the emission time of the last one sent.
 
     Values are the exact JSON Lines bytes without the newline (invalid ones as they
-    are), so Kafka holds what a file would. ``on_sent(emit_ms)`` runs after each send
+    are), so Kafka holds what a file would; in binary content mode an event's
+    attributes go in ``ce_*`` headers instead. ``on_sent(emit_ms)`` runs after each send
     (progress). Acknowledgements are not awaited here: flush the producer after.
     """
     last: int | None = None
@@ -412,12 +411,13 @@ async def publish_records(
             await asyncio.sleep(0)
         if stop.is_set():
             break
-        value = record.value
-        raw = value if isinstance(value, bytes) else orjson.dumps(value)
+        value, topic = record.value, topic_prefix + record.topic
         key = record.key.encode("utf-8", "surrogatepass") if record.key is not None else None
-        await producer.send(topic_prefix + record.topic, raw, key)
-        if isinstance(value, bytes):
+        if isinstance(value, bytes):  # a deliberately broken message: sent as it is
+            await producer.send(topic, value, key)
             stats.invalid += 1
+        else:
+            await producer.send_event(topic, value, key)
         last = emit_ms
         if on_sent is not None:
             on_sent(emit_ms)

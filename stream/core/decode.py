@@ -5,6 +5,8 @@ size → JSON → object → known type → schema → time → typed event. A v
 one ``orjson.loads``, one compiled ``is_valid`` and one time parse; the schema errors are
 only walked, to name a reason, for the rare refused event. ``decode`` never raises:
 whatever a producer sends becomes an event or an ``Invalid`` for the dead-letter topic.
+``decode_message`` reads the CloudEvents binding's headers first, when a message has
+any (binding.py), and a binary-mode event joins the same path as its envelope.
 
 Strings that repeat across events (queue, channel, team, source, enum values) are
 interned, so the many events held in tables share one copy of each.
@@ -19,6 +21,7 @@ from typing import Any
 
 from orjson import JSONDecodeError, loads
 
+from .binding import Headers, envelope, read_headers
 from .config import Limits
 from .events import (
     CHANNEL_OF_PREFIX,
@@ -77,14 +80,43 @@ class Decoder:
         ``topic`` is where the message was read from; an ``Invalid`` whose type was
         readable reports the topic of that type instead (SPEC §4, replay).
         """
+        obj = self._load(raw, topic)
+        if type(obj) is Invalid:
+            return obj
+        return self._decode_object(obj, topic)
+
+    def decode_message(
+        self, raw: bytes, headers: Headers | None, topic: str | None = None
+    ) -> Event | Invalid:
+        """One Kafka message in either content mode of the CloudEvents binding
+        (binding.py) → an event, or ``Invalid``. Without binding headers this is
+        ``decode``; a binary-mode message becomes its envelope and takes the same path."""
+        binding = read_headers(headers) if headers else None
+        if binding is None:
+            return self.decode(raw, topic)
+        if type(binding) is Invalid:
+            return binding._replace(topic=topic)
+        obj = self._load(raw, topic)
+        if type(obj) is Invalid:
+            return obj
+        event = envelope(binding, obj)
+        if type(event) is Invalid:
+            return event._replace(topic=topic)
+        return self._decode_object(event, topic)
+
+    def _load(self, raw: bytes, topic: str | None) -> Any:
+        """Size check and JSON parse: the value, or ``Invalid``."""
         if not raw:  # empty, or a Kafka tombstone (None)
             return Invalid("not_json", "empty message", topic)
         if len(raw) > self._max_bytes:
             return Invalid("oversized", f"{len(raw)} bytes; the limit is {self._max_bytes}", topic)
         try:
-            obj = loads(raw)
+            return loads(raw)
         except JSONDecodeError as exc:
             return _not_json(raw, exc, topic)
+
+    def _decode_object(self, obj: Any, topic: str | None) -> Event | Invalid:
+        """A parsed envelope → an event: type dispatch, schema, time."""
         if type(obj) is not dict:
             kind = "an array" if type(obj) is list else "a scalar"
             return Invalid("not_an_object", f"event: JSON {kind}, not an object", topic)

@@ -82,6 +82,10 @@ INVALID_REASONS = (
     "wrong_type",  # a field has the wrong JSON type
     "bad_value",  # a field has a value outside its allowed set or range
     "bad_time",  # `time` is not RFC 3339 with an offset
+    # The CloudEvents Kafka binding's headers (binding.py):
+    "bad_header",  # a ce_* or content-type header twice, or not UTF-8
+    "unsupported_content_type",  # a data or event format other than JSON
+    "conflicting_modes",  # ce_* headers that contradict the structured event beside them
 )
 
 

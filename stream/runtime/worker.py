@@ -243,7 +243,7 @@ class Worker:
             self.processed[(topic, partition)] = offset
             source = f"{topic}/{partition}"
             logical = self.source_names[topic]
-            decoded = self.decoder.decode(message.value, logical)
+            decoded = self.decoder.decode_message(message.value, message.headers, logical)
             if isinstance(decoded, Invalid):
                 dead.append(self._dead_letter(message, decoded))
                 step_outputs = [invalid_output(decoded.topic or logical, decoded.reason)]
@@ -266,7 +266,10 @@ class Worker:
         self._sweep_entities_step(clock)
 
     def _dead_letter(self, message: Any, invalid: Invalid) -> Any:
+        """The original key, value and headers (a binary-mode event's attributes are
+        headers), and where it came from and why, as headers after them."""
         headers = [
+            *(message.headers or ()),
             ("source_topic", message.topic.encode()),
             ("source_partition", str(message.partition).encode()),
             ("source_offset", str(message.offset).encode()),
