@@ -183,6 +183,8 @@ class Worker:
             "6",
             "--topic-prefix",
             prefix,
+            "--data-dir",
+            str(log_dir / f"data-{self.app_id}"),
         ]
         self.process: subprocess.Popen | None = None
 

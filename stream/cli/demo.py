@@ -428,8 +428,11 @@ def worker_environment(settings: KafkaSettings, base: Mapping[str, str]) -> dict
     return env
 
 
-def worker_command(args: argparse.Namespace, settings: KafkaSettings, embedded: bool) -> list[str]:
-    """``cxkpi worker …`` as a module run by this interpreter (no PATH lookup)."""
+def worker_command(
+    args: argparse.Namespace, settings: KafkaSettings, embedded: bool, data_dir: Path
+) -> list[str]:
+    """``cxkpi worker …`` as a module run by this interpreter (no PATH lookup); its
+    data directory is the demo's own (temporary unless ``--log-dir``), not the user's."""
     argv = [
         sys.executable,
         "-m",
@@ -449,6 +452,8 @@ def worker_command(args: argparse.Namespace, settings: KafkaSettings, embedded: 
         args.app_id,
         "--topic-prefix",
         args.topic_prefix,
+        "--data-dir",
+        str(data_dir),
     ]
     if embedded:
         argv += ["--session-timeout", str(TANSU_SESSION_TIMEOUT)]
@@ -588,7 +593,7 @@ class Demo:
 
         assert self.log_dir is not None
         self.worker = ChildProcess(
-            worker_command(self.args, settings, embedded),
+            worker_command(self.args, settings, embedded, self.log_dir / "worker-data"),
             name="worker",
             env=worker_environment(settings, os.environ),
             log=self.log_dir / "worker.log",

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError
@@ -131,6 +132,14 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         "(CXKPI_STORE, default memory://)",
     )
     group.add_argument(
+        "--data-dir",
+        type=Path,
+        default=os.environ.get("CXKPI_DATA_DIR"),
+        metavar="DIR",
+        help="Faust's data directory (CXKPI_DATA_DIR; default "
+        "$XDG_STATE_HOME/cxkpi/APP_ID, i.e. ~/.local/state/cxkpi/APP_ID)",
+    )
+    group.add_argument(
         "--session-timeout",
         type=float,
         default=_env("CXKPI_SESSION_TIMEOUT", "10"),  # a string: argparse checks it
@@ -238,6 +247,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         web_host=args.web_host,
         web_port=args.web_port,
         store=args.store,
+        data_dir=args.data_dir,
         session_timeout=args.session_timeout,
         sweep_every_s=args.sweep_every,
         commit_interval_s=args.commit_interval,
@@ -258,13 +268,15 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     if created:
         logging.getLogger("cxkpi.worker").info("created topics: %s", ", ".join(created))
     logging.getLogger("cxkpi.worker").info(
-        "cxkpi worker starting: app %s, broker %s, %d partitions, web http://%s:%d, %s loop",
+        "cxkpi worker starting: app %s, broker %s, %d partitions, web http://%s:%d, "
+        "%s loop, data in %s",
         settings.app_id,
         kafka.describe(),
         settings.partitions,
         settings.web_host,
         settings.web_port,
         args.event_loop,
+        settings.datadir,
     )
     runner = faust.Worker(worker.app, loglevel=args.log_level, quiet=True)
     try:

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import pickle
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web as aioweb
@@ -79,6 +81,9 @@ class WorkerSettings:
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     store: str = "memory://"
+    #: Faust's data directory (table metadata; the RocksDB files with a rocksdb://
+    #: store). None: per app id under the user's state directory, never the cwd.
+    data_dir: Path | None = None
     session_timeout: float = 10.0
     #: How often changed state goes to the changelog and offsets are committed (seconds).
     commit_interval_s: float = 1.0
@@ -99,6 +104,17 @@ class WorkerSettings:
     def facts_topic(self) -> str:
         return f"{self.app_id}-facts"
 
+    @property
+    def datadir(self) -> Path:
+        return self.data_dir or default_data_dir(self.app_id)
+
+
+def default_data_dir(app_id: str, environ: Mapping[str, str] = os.environ) -> Path:
+    """``$XDG_STATE_HOME/cxkpi/APP_ID`` (``~/.local/state`` without it): Faust's own
+    default, ``APP_ID-data`` in the working directory, litters wherever a worker starts."""
+    state = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "cxkpi" / app_id
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
@@ -111,6 +127,7 @@ class Worker:
         self.settings = s = settings
         faust_settings: dict[str, Any] = {
             "store": s.store,
+            "datadir": str(s.datadir),
             "topic_partitions": s.partitions,
             "topic_replication_factor": s.replication_factor,
             "topic_disable_leader": True,

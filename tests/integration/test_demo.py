@@ -114,11 +114,14 @@ def test_missing_broker_binary_says_how_to_use_an_existing_kafka(monkeypatch, ca
 # -- the real thing ------------------------------------------------------------------
 
 
-def _start_demo(*argv: str, out: Path, err: Path) -> subprocess.Popen[bytes]:
+def _start_demo(
+    *argv: str, out: Path, err: Path, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CXKPI_")}
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
         return subprocess.Popen(
             [sys.executable, "-m", "stream.cli.main", "demo", *argv],
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=stdout,
             stderr=stderr,
@@ -181,8 +184,10 @@ def test_demo_serves_kpis_and_ctrl_c_leaves_no_process_behind(broker, tmp_path: 
     # `broker`: only for its skip-on-a-laptop / fail-on-CI rule; the demo starts its own.
     port = free_port()
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
     demo = _start_demo(
-        "--duration", "150", "--web-port", str(port), "--interval", "2", out=out, err=err
+        "--duration", "150", "--web-port", str(port), "--interval", "2", out=out, err=err, cwd=cwd
     )
     pids: list[int] = []
     try:
@@ -219,6 +224,7 @@ def test_demo_serves_kpis_and_ctrl_c_leaves_no_process_behind(broker, tmp_path: 
     assert not port_in_use("127.0.0.1", port)
     assert not port_in_use("127.0.0.1", broker_port)
     assert not log_dir.exists()  # a clean stop removes the temporary logs
+    assert not list(cwd.iterdir())  # and nothing was written where it was started
 
 
 def test_worker_dying_at_start_is_reported_and_everything_stops(broker, tmp_path: Path) -> None:

@@ -86,6 +86,8 @@ class WorkerProcess:
             self.app_id,
             "--web-port",
             str(self.port),
+            "--data-dir",
+            str(self.log_dir / f"data-{self.port}"),
             *TEST_FLAGS,
             *self.extra,
         ]
