@@ -132,6 +132,15 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         "(CXKPI_STORE, default memory://)",
     )
     group.add_argument(
+        "--web-config-file",
+        type=Path,
+        default=os.environ.get("CXKPI_WEB_CONFIG_FILE"),
+        metavar="FILE",
+        help="TLS and basic auth for /metrics, /wallboard and /readyz, in the format of "
+        "Prometheus' exporter-toolkit (tls_server_config, basic_auth_users with bcrypt "
+        "hashes); /healthz stays open (CXKPI_WEB_CONFIG_FILE; default: plain HTTP)",
+    )
+    group.add_argument(
         "--data-dir",
         type=Path,
         default=os.environ.get("CXKPI_DATA_DIR"),
@@ -224,6 +233,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     import faust
 
     from ..runtime.transport import EXIT_UNDECODABLE, UndecodableBatch
+    from ..runtime.web_access import load_web_config
     from ..runtime.worker import Worker, WorkerSettings
 
     if args.event_loop == "uvloop":
@@ -237,8 +247,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         kafka = settings_from_args(args, environ)
     except (TypeError, ValueError) as exc:
         raise ConfigError(str(exc)) from exc
+    web_access = load_web_config(args.web_config_file) if args.web_config_file else None
     settings = WorkerSettings(
         kafka=kafka,
+        web_access=web_access,
         config=config,
         app_id=args.app_id,
         topic_prefix=args.topic_prefix,
@@ -268,13 +280,15 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     if created:
         logging.getLogger("cxkpi.worker").info("created topics: %s", ", ".join(created))
     logging.getLogger("cxkpi.worker").info(
-        "cxkpi worker starting: app %s, broker %s, %d partitions, web http://%s:%d, "
+        "cxkpi worker starting: app %s, broker %s, %d partitions, web %s://%s:%d%s, "
         "%s loop, data in %s",
         settings.app_id,
         kafka.describe(),
         settings.partitions,
+        settings.web_scheme,
         settings.web_host,
         settings.web_port,
+        " (password required)" if web_access and web_access.needs_password else "",
         args.event_loop,
         settings.datadir,
     )

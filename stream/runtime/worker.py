@@ -66,6 +66,7 @@ from .state import (
     encode,
     owned_partitions,
 )
+from .web_access import WebAccess
 
 log = logging.getLogger("cxkpi.worker")
 
@@ -81,6 +82,8 @@ class WorkerSettings:
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     store: str = "memory://"
+    #: TLS, passwords and headers of the HTTP endpoints (--web-config-file); None: none.
+    web_access: WebAccess | None = None
     #: Faust's data directory (table metadata; the RocksDB files with a rocksdb://
     #: store). None: per app id under the user's state directory, never the cwd.
     data_dir: Path | None = None
@@ -103,6 +106,11 @@ class WorkerSettings:
     @property
     def facts_topic(self) -> str:
         return f"{self.app_id}-facts"
+
+    @property
+    def web_scheme(self) -> str:
+        tls = self.web_access is not None and self.web_access.ssl_context is not None
+        return "https" if tls else "http"
 
     @property
     def datadir(self) -> Path:
@@ -145,6 +153,9 @@ class Worker:
             "web_host": s.web_host,
             "web_port": s.web_port,
         }
+        if s.web_access is not None:
+            faust_settings["web_ssl_context"] = s.web_access.ssl_context
+            faust_settings["web_application_options"] = {"middlewares": [s.web_access.middleware()]}
         self.app = app = transport.App(
             s.app_id, **s.kafka.faust_kwargs(scheme=transport.SCHEME), **faust_settings | s.faust
         )
@@ -234,8 +245,9 @@ class Worker:
         @app.on_rebalance_complete.connect
         async def announce(sender: Any, **kwargs: Any) -> None:
             log.info(
-                "cxkpi worker ready: partitions %s, metrics at http://%s:%s/metrics",
+                "cxkpi worker ready: partitions %s, metrics at %s://%s:%s/metrics",
                 sorted(self.owned_sources()),
+                s.web_scheme,
                 s.web_host,
                 s.web_port,
             )

@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -68,10 +69,13 @@ class WorkerProcess:
         self.program = program
         self.process: subprocess.Popen | None = None
         self.starts = 0
+        # How to reach it when it runs with --web-config-file (TLS, basic auth).
+        self.tls: ssl.SSLContext | None = None
+        self.authorization: str | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> WorkerProcess:
         self.starts += 1
@@ -105,7 +109,10 @@ class WorkerProcess:
 
     def get(self, path: str) -> tuple[int, bytes]:
         try:
-            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            request = urllib.request.Request(self.url + path)
+            if self.authorization:
+                request.add_header("Authorization", self.authorization)
+            with urllib.request.urlopen(request, timeout=10, context=self.tls) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()

@@ -79,9 +79,13 @@ class Prometheus:
 
 @contextmanager
 def running_prometheus(
-    work: Path, targets: Sequence[str], rule_files: Sequence[Path]
+    work: Path,
+    targets: Sequence[str],
+    rule_files: Sequence[Path],
+    scrape_configs: Sequence[dict[str, Any]] = (),
 ) -> Iterator[Prometheus]:
-    """Prometheus scraping ``targets`` (job ``cxkpi``) every second with ``rule_files``."""
+    """Prometheus scraping ``targets`` (job ``cxkpi``) every second with ``rule_files``;
+    ``scrape_configs`` adds jobs of its own (TLS, basic auth ...)."""
     binary = need_tool("prometheus")
     port = free_port()
     config = {
@@ -90,7 +94,10 @@ def running_prometheus(
             "evaluation_interval": f"{SCRAPE_SECONDS}s",
         },
         "rule_files": [str(path) for path in rule_files],
-        "scrape_configs": [{"job_name": "cxkpi", "static_configs": [{"targets": list(targets)}]}],
+        "scrape_configs": [
+            {"job_name": "cxkpi", "static_configs": [{"targets": list(targets)}]},
+            *scrape_configs,
+        ],
     }
     (work / "prometheus.yml").write_text(yaml.safe_dump(config))
     log_path = work / "prometheus.log"
