@@ -112,7 +112,7 @@ class EmbeddedBroker:
 
     ``port=None`` picks a free port (and retries with another if Tansu cannot bind it).
     Broker output goes to ``log`` (a path) or a temporary file whose tail is quoted if
-    the broker fails to start.
+    the broker fails to start. ``advertise`` makes clients connect elsewhere (a proxy).
     """
 
     def __init__(
@@ -124,8 +124,11 @@ class EmbeddedBroker:
         startup_timeout: float = 20.0,
         stop_timeout: float = 5.0,
         log: str | os.PathLike[str] | None = None,
+        advertise: str | None = None,
     ) -> None:
         self.host = host
+        #: "HOST:PORT" clients are told to connect to (a proxy in front, say); None: ours.
+        self.advertise = advertise
         self.port = port
         self._fixed_port = port is not None
         self._binary = binary
@@ -181,7 +184,7 @@ class EmbeddedBroker:
                 "--listener-url",
                 url,
                 "--advertised-listener-url",
-                url,
+                f"tcp://{self.advertise}" if self.advertise else url,
                 "--storage-engine",
                 "memory://tansu/",
             ],

@@ -28,6 +28,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from ..core.binding import to_binary
 from ..core.errors import CxkpiError
 from ..core.events import CALLS, KEY_FIELD_OF_PREFIX, TOPIC_OF_TYPE
+from .kafka_probe import diagnose
 from .kafka_settings import KafkaSettings
 
 __all__ = [
@@ -178,6 +179,9 @@ class EventProducer:
                         f"Kafka at {self.settings.describe()} refused an idempotent "
                         "producer (Tansu does); run without --idempotent"
                     ) from None
+                problem = await diagnose(self.settings)
+                if problem is not None:  # wrong protocol or certificate: waiting is futile
+                    raise problem from None
                 if time.monotonic() + 0.5 < deadline:
                     await asyncio.sleep(0.5)
                     continue
@@ -288,6 +292,9 @@ async def ensure_topics(
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import KafkaConnectionError, KafkaError
 
+    problem = await diagnose(settings)  # at once, not after aiokafka's 40 s timeout
+    if problem is not None:
+        raise problem
     admin = AIOKafkaAdminClient(**settings.aiokafka_kwargs(), client_id="cxkpi-admin")
     try:
         await admin.start()
@@ -299,6 +306,9 @@ async def ensure_topics(
             [NewTopic(name, partitions, replication_factor) for name in missing]
         )
     except KafkaConnectionError as exc:
+        problem = await diagnose(settings)
+        if problem is not None:  # wrong protocol or certificate: waiting is futile
+            raise problem from None
         raise BrokerUnreachable(f"cannot reach Kafka at {settings.describe()} ({exc})") from None
     except KafkaError as exc:
         raise ProduceError(
