@@ -1,4 +1,4 @@
-"""Why a Kafka that answers TCP does not answer the client: a one-connection probe.
+"""Whether Kafka answers, and why a Kafka that answers TCP does not answer the client.
 
 aiokafka reports a TLS certificate it does not trust, a TLS client at a plain listener
 and a plain client at a TLS listener all as "unable to bootstrap", with the reason in a
@@ -18,7 +18,7 @@ import struct
 from ..core.errors import ConfigError
 from .kafka_settings import KafkaSettings
 
-__all__ = ["KafkaAccessError", "diagnose"]
+__all__ = ["KafkaAccessError", "diagnose", "reachable"]
 
 PROBE_TIMEOUT_S = 3.0
 #: ApiVersions v0 with correlation id 1 and client id "cxkpi-probe": every Kafka
@@ -99,3 +99,31 @@ async def _plain_problem(
         f"{where} closed the connection without answering a plain Kafka request; is "
         "it a TLS listener? pass --security-protocol SSL (or SASL_SSL) and --ssl-cafile"
     )
+
+
+async def reachable(settings: KafkaSettings) -> bool:
+    """Whether a bootstrap broker answers an ApiVersions request now, connected as the
+    settings say (TLS included). A running worker asks this every few seconds: its
+    Kafka clients reconnect on their own and would not say that they cannot."""
+    context = settings.ssl_context()
+    for address in settings.bootstrap:
+        host, _, port = address.rpartition(":")
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(
+                    host, int(port), ssl=context, server_hostname=host if context else None
+                ),
+                PROBE_TIMEOUT_S,
+            )
+        except (OSError, TimeoutError, ValueError):
+            continue
+        try:
+            writer.write(API_VERSIONS)
+            await writer.drain()
+            await asyncio.wait_for(reader.readexactly(4), PROBE_TIMEOUT_S)
+            return True
+        except (OSError, TimeoutError, asyncio.IncompleteReadError):
+            continue
+        finally:
+            writer.transport.abort()
+    return False

@@ -109,7 +109,9 @@ class ProducerOptions:
     compression: str | None = None  # gzip, snappy, lz4 or zstd (cramjam has them)
     content_mode: str = "structured"  # or "binary": attributes as ce_* headers
     idempotent: bool = False  # Tansu refuses idempotent producers; fine on real Kafka
-    request_timeout_ms: int = 30_000
+    #: Also how long aiokafka holds a batch it cannot send (its batch TTL): 2 minutes
+    #: ride out a broker outage or a network cut without dropping events.
+    request_timeout_ms: int = 120_000
     connect_timeout: float = 10.0  # seconds to wait for a broker before giving up
     extra: dict[str, Any] = field(default_factory=dict)  # other AIOKafkaProducer kwargs
 

@@ -53,6 +53,7 @@ from ..core.stages import (
 from . import transport
 from .checkpoint import checkpoint
 from .housekeeping import Walk
+from .kafka_probe import reachable
 from .kafka_settings import KafkaSettings
 from .producer import BrokerUnreachable, ensure_topics
 from .serving import Exposition
@@ -69,6 +70,10 @@ from .state import (
 from .web_access import WebAccess
 
 log = logging.getLogger("cxkpi.worker")
+
+#: How often the worker probes Kafka, and how often the log repeats that it cannot.
+KAFKA_CHECK_S = 5.0
+KAFKA_REMIND_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,8 @@ class Worker:
         # Its own aggregates (label caps, days): scrapes never race the stage that ingests.
         self.evaluator = Evaluator(QueueStage(s.config).aggregates, s.config)
         self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → last offset
+        self.kafka_down_since: float | None = None  # monotonic time of the first failed probe
+        self._kafka_told = 0.0  # when the log last said so
         self._walks = {name: Walk(s.sweep_every_s) for name in ("entities", "slices")}
         self._sweep_ids = 0  # the offset of the last sweep step's removals (see below)
         self._background: set[asyncio.Future] = set()
@@ -215,6 +222,7 @@ class Worker:
         app.batch_agent(self.sources)(self.on_events)
         app.batch_agent(self.facts)(self.on_outputs)
         app.checkpoint_handler(self.checkpoint)
+        app.timer(KAFKA_CHECK_S)(self.watch_kafka)
 
         @app.page("/metrics")
         async def metrics(web: Any, request: Any) -> aioweb.Response:
@@ -234,6 +242,9 @@ class Worker:
         async def readyz(web: Any, request: Any) -> Any:
             ready = self.ready()
             body = {"ready": ready, "partitions": sorted(self.owned_sources())}
+            if self.kafka_down_since is not None:
+                down = time.monotonic() - self.kafka_down_since
+                body["kafka"] = f"unreachable for {down:.0f} s ({self.settings.kafka.describe()})"
             return web.json(body, status=200 if ready else 503)
 
         async def forget_exported(sender: Any, *args: Any, **kwargs: Any) -> None:
@@ -445,7 +456,37 @@ class Worker:
     def ready(self) -> bool:
         app = self.app
         recovery = app.tables.recovery
-        return recovery.completed.is_set() and not recovery.in_recovery and not app.rebalancing
+        recovered = recovery.completed.is_set() and not recovery.in_recovery
+        return recovered and not app.rebalancing and self.kafka_down_since is None
+
+    async def watch_kafka(self) -> None:
+        """Probe Kafka and say, in the log and in readiness, when it cannot be reached.
+
+        aiokafka reconnects by itself and Faust waits; without this a broker outage
+        would only show as a wallboard that stops moving."""
+        now = time.monotonic()
+        where = self.settings.kafka.describe()
+        if await reachable(self.settings.kafka):
+            if self.kafka_down_since is not None:
+                log.warning(
+                    "Kafka at %s is reachable again after %.0f s: catching up",
+                    where,
+                    now - self.kafka_down_since,
+                )
+            self.kafka_down_since = None
+            return
+        if self.kafka_down_since is None:
+            self.kafka_down_since = self._kafka_told = now
+            log.warning(
+                "cannot reach Kafka at %s: not ready; /metrics and /wallboard show the "
+                "state as of the last events read, and the worker catches up when it is back",
+                where,
+            )
+        elif now - self._kafka_told >= KAFKA_REMIND_S:
+            self._kafka_told = now
+            log.warning(
+                "still cannot reach Kafka at %s (%.0f s)", where, now - self.kafka_down_since
+            )
 
     def families(self, at_ms: int) -> list[Family]:
         """Every KPI family over what this worker owns, evaluated at ``at_ms``."""
@@ -487,6 +528,11 @@ class RuntimeCollector(Collector):
         )
         ready.add_metric([], float(self.worker.ready()))
         yield ready
+        kafka = GaugeMetricFamily(
+            "cx_kafka_reachable", "1 while the worker's Kafka probe gets answers, else 0."
+        )
+        kafka.add_metric([], float(self.worker.kafka_down_since is None))
+        yield kafka
         lag = GaugeMetricFamily(
             "cx_consumer_lag_messages",
             "Messages in owned input partitions not processed yet.",

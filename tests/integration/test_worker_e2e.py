@@ -39,7 +39,13 @@ from stream.sim.jsonl import to_json_line
 from stream.sim.settings import SimSettings
 
 #: Families that describe the worker process, not the events: every worker serves them.
-PER_WORKER = ("cx_worker_ready", "cx_consumer_lag_messages", "cx_build_info", "cx_config_")
+PER_WORKER = (
+    "cx_worker_ready",
+    "cx_kafka_reachable",
+    "cx_consumer_lag_messages",
+    "cx_build_info",
+    "cx_config_",
+)
 #: Every worker reports its own label overflow (0 here: no caps are reached).
 PER_WORKER_EXACT = ("cx_label_overflow_total",)
 
@@ -307,7 +313,10 @@ async def test_a_worker_joining_while_batches_are_in_flight(broker, start_worker
 
 
 def _partitions(worker: WorkerProcess) -> list[int]:
-    status, body = worker.get("/readyz")
+    try:
+        status, body = worker.get("/readyz")
+    except OSError:  # a worker just started may not listen yet
+        return []
     return json.loads(body)["partitions"] if status == 200 else []
 
 

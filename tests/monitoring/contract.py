@@ -67,9 +67,9 @@ SPEC: dict[str, tuple[str, tuple[str, ...]]] = {
     "cx_build_info": (GAUGE, ("version",)),
 }
 
-#: Exported beyond SPEC §6. All but the last two are core families (the catalog of
-#: stream/core/catalog.py); cx_worker_ready and cx_consumer_lag_messages come from the
-#: live worker's runtime.
+#: Exported beyond SPEC §6. All but the last three are core families (the catalog of
+#: stream/core/catalog.py); cx_worker_ready, cx_kafka_reachable and
+#: cx_consumer_lag_messages come from the live worker's runtime.
 EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cx_config_service_level_target_ratio": (GAUGE, ("queue",)),
     "cx_config_service_level_threshold_seconds": (GAUGE, ("queue",)),
@@ -82,9 +82,10 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cx_response_average_seconds": (GAUGE, ("queue", "channel", "window")),
     "cx_ticket_reply_seconds": (HISTOGRAM, ("queue", "priority")),
     "cx_worker_ready": (GAUGE, ()),
+    "cx_kafka_reachable": (GAUGE, ()),
     "cx_consumer_lag_messages": (GAUGE, ("topic", "partition")),
 }
-RUNTIME_EXTRAS = frozenset({"cx_worker_ready", "cx_consumer_lag_messages"})
+RUNTIME_EXTRAS = frozenset({"cx_worker_ready", "cx_kafka_reachable", "cx_consumer_lag_messages"})
 #: SPEC §6 names that open issues will add (forward-looking KPIs: issue 11; business-time
 #: ticket clocks: issue 12). They move into SPEC above when they are built.
 PLANNED = frozenset(

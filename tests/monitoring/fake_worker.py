@@ -51,6 +51,7 @@ GAUGES = {
     "cx_config_abandonment_alert_ratio": 0.05,
     "cx_config_csat_target_ratio": 0.8,
     "cx_worker_ready": 1,
+    "cx_kafka_reachable": 1,
     "cx_nps_score": 35,
     "cx_ces_average": 5.5,
     "cx_oldest_waiting_enqueued_timestamp_seconds": 1.7e9,
