@@ -7,8 +7,6 @@ this module restarts a worker, so Tansu's ListOffsets quirk does not matter.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import orjson
 import pytest
 from rfc3339_cases import NOT_RFC3339
 from test_worker_e2e import produce, scenario, wait_consistent
-from workers import samples
+from workers import cxkpi, jsonl, samples
 
 CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 
@@ -24,15 +22,11 @@ CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 @pytest.mark.parametrize("codec", CODECS)
 def test_every_codec_is_counted_exactly(broker, start_worker, topic_prefix, tmp_path, codec):
     lines = scenario(seed=14, minutes=4)
-    events = tmp_path / "events.jsonl"
-    events.write_bytes(b"\n".join(lines) + b"\n")
+    events = jsonl(tmp_path / "events.jsonl", lines)
     worker = start_worker(("--topic-prefix", topic_prefix))
     worker.wait_ready()
-    command = [sys.executable, "-m", "stream.cli.main", "produce", str(events), "-q"]
-    command += ["--broker", broker.bootstrap, "--topic-prefix", topic_prefix]
-    produced = subprocess.run(
-        [*command, "--compression", codec], capture_output=True, text=True, timeout=120
-    )
+    produced = cxkpi("produce", str(events), "-q", "--broker", broker.bootstrap,
+                     "--topic-prefix", topic_prefix, "--compression", codec)  # fmt: skip
     assert produced.returncode == 0, produced.stderr
     wait_consistent(lines, worker)
     assert worker.process.poll() is None

@@ -7,8 +7,6 @@ binary-mode topic so that replay of the recording equals what the worker serves.
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,6 +15,7 @@ import orjson
 from cloudevents.v1.http import CloudEvent
 from cloudevents.v1.kafka import to_binary, to_structured
 from test_worker_e2e import differences, scenario, wait_consistent
+from workers import cxkpi, jsonl
 
 from stream.core.decode import Decoder
 from stream.core.events import Invalid
@@ -52,13 +51,7 @@ async def send_with_the_sdk(producer, lines: list[bytes], prefix: str) -> None:
 
 
 def dump(bootstrap: str, prefix: str, path: Path) -> list[bytes]:
-    command = [sys.executable, "-m", "stream.cli.main", "dump", "--broker", bootstrap]
-    done = subprocess.run(
-        [*command, "--topic-prefix", prefix, "-o", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = cxkpi("dump", "--broker", bootstrap, "--topic-prefix", prefix, "-o", str(path))
     assert done.returncode == 0, done.stderr
     return path.read_bytes().splitlines()
 
@@ -83,18 +76,14 @@ async def test_cxkpi_produce_binary_mode_counts_like_structured(
     broker, start_worker, topic_prefix, tmp_path
 ):
     lines = scenario(seed=16, minutes=5)
-    events = tmp_path / "events.jsonl"
-    events.write_bytes(b"\n".join(lines) + b"\n")
+    events = jsonl(tmp_path / "events.jsonl", lines)
     worker = start_worker(("--topic-prefix", topic_prefix))
     worker.wait_ready()
-    command = [sys.executable, "-m", "stream.cli.main", "produce", str(events), "-q"]
-    command += ["--broker", broker.bootstrap, "--topic-prefix", topic_prefix]
     # One record per batch: Tansu's ListOffsets "latest" is wrong after multi-record
     # batches, and the dump below reads each topic up to that offset.
-    command += ["--batch-bytes", "1"]
-    produced = subprocess.run(
-        [*command, "--content-mode", "binary"], capture_output=True, text=True, timeout=120
-    )
+    produced = cxkpi("produce", str(events), "-q", "--broker", broker.bootstrap,
+                     "--topic-prefix", topic_prefix, "--batch-bytes", "1",
+                     "--content-mode", "binary")  # fmt: skip
     assert produced.returncode == 0, produced.stderr
     wait_consistent(lines, worker)
     recorded = dump(broker.bootstrap, topic_prefix, tmp_path / "recorded.jsonl")

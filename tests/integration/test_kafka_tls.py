@@ -18,7 +18,6 @@ import re
 import signal
 import ssl
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,11 +26,11 @@ from certificates import self_signed
 from proxy import Proxy, free_port
 from test_demo import _kill_leftovers, _offered, _start_demo
 from test_worker_e2e import scenario, wait_consistent
+from workers import cxkpi, jsonl
 
 from stream.runtime.broker import EmbeddedBroker
 
 pytestmark = pytest.mark.integration
-CXKPI = [sys.executable, "-m", "stream.cli.main"]
 
 
 class TlsKafka:
@@ -68,10 +67,6 @@ def tls_kafka(broker, tmp_path):
         proxy.stop()
 
 
-def run(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([*CXKPI, *argv], capture_output=True, text=True, timeout=timeout)
-
-
 def one_clear_line(done: subprocess.CompletedProcess, *needles: str) -> str:
     assert done.returncode == 2, (done.returncode, done.stderr[-3000:])
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
@@ -86,18 +81,17 @@ def test_worker_produce_and_simulate_count_through_tls_as_in_plain_text(
     tls_kafka, start_worker, topic_prefix, tmp_path
 ):
     lines = scenario(seed=10, minutes=5)
-    events = tmp_path / "events.jsonl"
-    events.write_bytes(b"\n".join(lines) + b"\n")
+    events = jsonl(tmp_path / "events.jsonl", lines)
     # The worker's own connection flags come last, so they win over the fixture's.
     worker = start_worker(("--topic-prefix", topic_prefix, *tls_kafka.flags()))
     worker.wait_ready()
     # One record per batch: Tansu's ListOffsets quirk (workers.ONE_RECORD_BATCHES).
-    produced = run("produce", str(events), "-q", "--topic-prefix", topic_prefix,
+    produced = cxkpi("produce", str(events), "-q", "--topic-prefix", topic_prefix,
                    "--batch-bytes", "1", *tls_kafka.flags())  # fmt: skip
     assert produced.returncode == 0, produced.stderr
     wait_consistent(lines, worker)
 
-    simulated = run("simulate", "--broker", tls_kafka.bootstrap, "--security-protocol", "SSL",
+    simulated = cxkpi("simulate", "--broker", tls_kafka.bootstrap, "--security-protocol", "SSL",
                     "--ssl-cafile", str(tls_kafka.ca), "--topic-prefix", topic_prefix + "sim.",
                     "--queues", "2", "--duration", "120", "-q")  # fmt: skip
     assert simulated.returncode == 0, simulated.stderr
@@ -129,14 +123,14 @@ def test_an_untrusted_certificate_is_one_clear_error(tls_kafka, tmp_path, comman
     if command == "produce":
         (tmp_path / "none.jsonl").write_text("")
         argv = [str(tmp_path / "none.jsonl"), *argv]
-    one_clear_line(run(command, *argv), "certificate is not trusted", "--ssl-cafile")
+    one_clear_line(cxkpi(command, *argv), "certificate is not trusted", "--ssl-cafile")
 
 
 def test_a_plain_client_at_the_tls_listener_is_told_to_use_tls(tls_kafka):
-    one_clear_line(run("worker", "--broker", tls_kafka.bootstrap), "TLS listener", "SSL")
+    one_clear_line(cxkpi("worker", "--broker", tls_kafka.bootstrap), "TLS listener", "SSL")
 
 
 def test_a_tls_client_at_a_plain_listener_is_told_it_is_plain(broker, tls_kafka):
-    done = run("worker", "--broker", broker.bootstrap, "--security-protocol", "SSL",
+    done = cxkpi("worker", "--broker", broker.bootstrap, "--security-protocol", "SSL",
                "--ssl-cafile", str(tls_kafka.ca))  # fmt: skip
     one_clear_line(done, "does not speak TLS", "--security-protocol")

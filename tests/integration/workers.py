@@ -44,6 +44,19 @@ CXKPI = ("-m", "stream.cli.main")
 PAUSING = (str(Path(__file__).with_name("pausing_worker.py")),)
 
 
+def cxkpi(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run a cxkpi command as a user would (this interpreter), capturing its output."""
+    return subprocess.run(
+        [sys.executable, *CXKPI, *argv], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def jsonl(path: Path, lines: list[bytes]) -> Path:
+    """Write ``lines`` as a JSON Lines file for ``cxkpi produce`` or ``replay``."""
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
