@@ -1,0 +1,158 @@
+"""Hostile input at volume through a live worker (issue 10, item 2).
+
+    .venv/bin/python bench/hostile_bench.py --valid 50000 --hostile 100000
+
+Two phases on one embedded broker, each with a fresh worker and its own topics:
+
+1. baseline: the valid events alone;
+2. the same valid events with ``--hostile`` messages of every kind of
+   ``stream/sim/hostile.py`` spread among them (random bytes, invalid UTF-8, empty,
+   not objects, 10,000-deep nesting, 1e309, values one byte over the size limit with a
+   valid twin one byte under, missing and mistyped fields, unknown types, bad times,
+   NUL bytes, data that is not an object).
+
+Everything is produced first; then the worker drains it. Reported per phase: messages
+per second from ready to all counted, the worker's peak and final RSS (VmHWM, VmRSS),
+and whether every message was counted exactly (valid events in cx_events_total, the
+rest in cx_events_invalid_total by reason, against the decoder's verdict offline).
+The hostile phase is reported as a ratio to the baseline of the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import secrets
+import shlex
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import aiohttp
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+from worker_bench import Worker, wait_ready  # noqa: E402
+
+from stream.core.decode import Decoder  # noqa: E402
+from stream.core.events import Invalid  # noqa: E402
+from stream.runtime.broker import EmbeddedBroker  # noqa: E402
+from stream.runtime.kafka_settings import KafkaSettings  # noqa: E402
+from stream.runtime.producer import EventProducer, Router  # noqa: E402
+from stream.sim import SimSettings, iter_events, to_json_line  # noqa: E402
+from stream.sim.hostile import interleave  # noqa: E402
+
+COUNTED = re.compile(r"^cx_events(?:_invalid)?_total\{[^}]*\} (\S+)$", re.M)
+REASON = re.compile(r'^cx_events_invalid_total\{[^}]*reason="([a-z0-9_]+)"[^}]*\} (\S+)$', re.M)
+
+
+def valid_lines(count: int, seed: int) -> list[bytes]:
+    """About ``count`` simulated events ending now (no faults of the simulator's own)."""
+    span_s = 2400
+    settings = SimSettings(
+        queues=4, agents=60, contacts_per_hour=count * 3600 / span_s / 6.5, duration_s=span_s,
+        seed=seed, curve="flat", duplicates=0, late=0, out_of_order=0, invalid=0,
+    )  # fmt: skip
+    start = int(time.time() * 1000) - span_s * 1000
+    return [to_json_line(value) for _, _, value in iter_events(settings, start)][:count]
+
+
+def rss_kb(pid: int) -> tuple[int, int]:
+    """(peak, current) resident set of ``pid`` in kB."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(fields["VmHWM"].split()[0]), int(fields["VmRSS"].split()[0])
+
+
+async def phase(
+    bootstrap: str, lines: list[bytes], verdicts: Counter, log_dir: Path, name: str
+) -> dict:
+    prefix = f"hostile-{secrets.token_hex(3)}."
+    kafka = KafkaSettings(bootstrap=(bootstrap,))
+    async with EventProducer(kafka, Router(topic_prefix=prefix)) as producer:
+        for line in lines:
+            await producer.publish(line)
+    worker = Worker(bootstrap, prefix, log_dir)
+    samples: list[int] = []
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+            worker.start()
+            ready = await wait_ready(session, worker, 120)
+            counted = 0.0
+            deadline = ready + 900
+            while counted < len(lines) and time.monotonic() < deadline and worker.alive():
+                await asyncio.sleep(0.5)
+                samples.append(rss_kb(worker.pid)[1])
+                async with session.get(worker.url + "/metrics") as response:
+                    text = await response.text()
+                counted = sum(float(v) for v in COUNTED.findall(text))
+            took = time.monotonic() - ready
+            peak, final = rss_kb(worker.pid)
+            alive = worker.alive()
+            reasons: Counter = Counter()
+            for reason, value in REASON.findall(text):
+                reasons[reason] += round(float(value))
+            expected = Counter({k: v for k, v in verdicts.items() if k != "valid"})
+    finally:
+        worker.stop()
+    rate = len(lines) / took
+    print(
+        f"{name}: {len(lines):,} messages counted {counted:,.0f} in {took:.1f} s = "
+        f"{rate:,.0f}/s; worker RSS peak {peak / 1024:.0f} MB, at the end "
+        f"{final / 1024:.0f} MB (samples every 0.5 s: max {max(samples) / 1024:.0f} MB); "
+        f"{'alive' if alive else '!! DIED'}",
+        flush=True,
+    )
+    exact = counted == len(lines) and reasons == expected and alive
+    if reasons != expected:
+        print(f"!! invalid by reason {dict(reasons)}, the decoder says {dict(expected)}")
+    return {"rate": rate, "exact": exact, "peak": peak}
+
+
+async def run(args: argparse.Namespace) -> None:
+    log_dir = Path(tempfile.mkdtemp(prefix="cxkpi-hostile-bench-"))
+    valid = valid_lines(args.valid, args.seed)
+    mixed = interleave(valid, args.hostile, args.seed)
+    decoder = Decoder()
+
+    def verdicts(lines: list[bytes]) -> Counter:
+        return Counter(
+            r.reason if isinstance(r, Invalid) else "valid" for r in map(decoder.decode, lines)
+        )
+
+    mixed_verdicts = verdicts(mixed)
+    size = sum(map(len, mixed)) / 1e6
+    print(
+        f"{len(valid):,} valid + {args.hostile:,} hostile = {len(mixed):,} messages, "
+        f"{size:,.0f} MB; decoder offline: {dict(mixed_verdicts.most_common())}",
+        flush=True,
+    )
+    with EmbeddedBroker(log=log_dir / "broker.log") as broker:
+        base = await phase(broker.bootstrap, valid, verdicts(valid), log_dir, "baseline")
+        hostile = await phase(broker.bootstrap, mixed, mixed_verdicts, log_dir, "with hostile")
+    print(
+        f"hostile / baseline messages per second: {hostile['rate'] / base['rate']:.2f}; "
+        f"peak RSS {hostile['peak'] / 1024:.0f} MB against {base['peak'] / 1024:.0f} MB; "
+        f"every message counted exactly: {base['exact'] and hostile['exact']}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--valid", type=int, default=50_000)
+    parser.add_argument("--hostile", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    print("command: " + shlex.join([Path(sys.executable).name, *sys.argv]), flush=True)
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
