@@ -72,8 +72,15 @@ class Evaluator:
     an evaluator without memory would give: every evaluation starts as one.
     """
 
-    def __init__(self, aggregates: Aggregates, config: Config) -> None:
+    def __init__(
+        self, aggregates: Aggregates, config: Config, caps: Aggregates | None = None
+    ) -> None:
+        """``caps``: the aggregates whose label caps fold facts as they are ingested, and
+        so count the overflow; by default ``aggregates`` itself. A worker evaluates with
+        aggregates of its own (scrapes must not race ingestion) but reports its stage's
+        count."""
         self.aggregates, self.config = aggregates, config
+        self.caps = caps or aggregates
         self._cached: dict[tuple, _Cached] = {}
         self._summaries = Summaries(config)
 
@@ -97,7 +104,7 @@ class Evaluator:
             if key[0] == TEAM:
                 team_windows[key] = windows
         _teams(out, aggregates, gauges.team_agents, team_windows, at_ms)
-        _health(out, health, aggregates, at_ms)
+        _health(out, health, self.caps, at_ms)
         _config(out, all_series, config)
         return [Family(s.name, s.kind, s.help, s.labels, out[s.name]) for s in SPECS]
 

@@ -181,7 +181,9 @@ class Worker:
         self.entity_stage = EntityStage(s.config)
         self.queue_stage = QueueStage(s.config)
         # Its own aggregates (label caps, days): scrapes never race the stage that ingests.
-        self.evaluator = Evaluator(QueueStage(s.config).aggregates, s.config)
+        self.evaluator = Evaluator(
+            QueueStage(s.config).aggregates, s.config, caps=self.queue_stage.aggregates
+        )
         self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → last offset
         self.kafka_down_since: float | None = None  # monotonic time of the first failed probe
         self._kafka_told = 0.0  # when the log last said so

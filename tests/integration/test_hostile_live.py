@@ -6,8 +6,10 @@ valid event exactly: live equals replay. The 100,000-message run with its RSS is
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
+import orjson
 import pytest
 from test_worker_e2e import produce, scenario, wait_consistent
 
@@ -34,4 +36,39 @@ async def test_hostile_messages_at_volume_are_dead_lettered_and_counted_exactly(
 
     letters = await read_topic(topic_prefix + "cx.deadletter", sum(refused.values()), timeout=60)
     assert Counter(dict(r.headers)["reason"].decode() for r in letters) == refused
+    assert worker.process.poll() is None
+
+
+async def test_a_flood_of_queue_names_stays_capped_and_every_contact_is_counted(
+    broker, start_worker, topic_prefix, tmp_path
+):
+    """One bad producer, 1,000 distinct queue names, a cap of 20: at most 20 queue
+    series plus ``__other__``, every offer still counted, the folding counted."""
+    config = tmp_path / "cxkpi.toml"
+    config.write_text("[limits]\nmax_queues = 20\n")
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 30))
+    lines = [
+        orjson.dumps({"specversion": "1.0", "id": f"flood-{n}", "source": "/bad", "time": now,
+                      "type": "call.queued", "data": {"contact_id": f"F-{n}", "queue": f"q{n:04}"}})
+        for n in range(1000)
+    ]  # fmt: skip
+    worker = start_worker(("--topic-prefix", topic_prefix, "--config", str(config)))
+    worker.wait_ready()
+    await produce(broker.bootstrap, lines, topic_prefix)
+
+    def offered() -> dict[str, float]:
+        return {
+            dict(labels)["queue"]: value
+            for (name, labels), value in worker.metrics().items()
+            if name == "cx_contacts_offered_total"
+        }
+
+    deadline = time.monotonic() + 60
+    while sum(offered().values()) < len(lines) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    queues = offered()
+    assert sum(queues.values()) == len(lines)  # folded, never dropped
+    assert len(queues) <= 21 and "__other__" in queues
+    overflow = worker.metrics()[("cx_label_overflow_total", frozenset())]
+    assert overflow >= len(lines) - 20
     assert worker.process.poll() is None
