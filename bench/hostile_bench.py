@@ -9,7 +9,9 @@ Two phases on one embedded broker, each with a fresh worker and its own topics:
    ``stream/sim/hostile.py`` spread among them (random bytes, invalid UTF-8, empty,
    not objects, 10,000-deep nesting, 1e309, values one byte over the size limit with a
    valid twin one byte under, missing and mistyped fields, unknown types, bad times,
-   NUL bytes, data that is not an object).
+   NUL bytes, data that is not an object);
+3. ``--queue-flood`` contacts queued and never answered, each in a queue of its own
+   name: the series must stay capped at ``max_queues`` (500) plus ``__other__``.
 
 Everything is produced first; then the worker drains it. Reported per phase: messages
 per second from ready to all counted, the worker's peak and final RSS (VmHWM, VmRSS),
@@ -32,6 +34,7 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
+import orjson
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
@@ -40,6 +43,7 @@ from worker_bench import Worker, wait_ready  # noqa: E402
 
 from stream.core.decode import Decoder  # noqa: E402
 from stream.core.events import Invalid  # noqa: E402
+from stream.core.timeutil import format_time  # noqa: E402
 from stream.runtime.broker import EmbeddedBroker  # noqa: E402
 from stream.runtime.kafka_settings import KafkaSettings  # noqa: E402
 from stream.runtime.producer import EventProducer, Router  # noqa: E402
@@ -47,6 +51,8 @@ from stream.sim import SimSettings, iter_events, to_json_line  # noqa: E402
 from stream.sim.hostile import interleave  # noqa: E402
 
 COUNTED = re.compile(r"^cx_events(?:_invalid)?_total\{[^}]*\} (\S+)$", re.M)
+QUEUE = re.compile(r'^cx_contacts_offered_total\{[^}]*queue="([^"]*)"', re.M)
+OVERFLOW = re.compile(r"^cx_label_overflow_total (\S+)$", re.M)
 REASON = re.compile(r'^cx_events_invalid_total\{[^}]*reason="([a-z0-9_]+)"[^}]*\} (\S+)$', re.M)
 
 
@@ -59,6 +65,17 @@ def valid_lines(count: int, seed: int) -> list[bytes]:
     )  # fmt: skip
     start = int(time.time() * 1000) - span_s * 1000
     return [to_json_line(value) for _, _, value in iter_events(settings, start)][:count]
+
+
+def queue_flood(count: int) -> list[bytes]:
+    """``count`` contacts queued, never answered, each in a queue of its own name: one
+    bad producer that puts a caller id where the queue name goes."""
+    now = format_time(int(time.time() * 1000) - 60_000)
+    return [
+        orjson.dumps({"specversion": "1.0", "id": f"flood-{n}", "source": "/bad", "time": now,
+                      "type": "call.queued", "data": {"contact_id": f"F-{n}", "queue": f"q{n}"}})
+        for n in range(count)
+    ]  # fmt: skip
 
 
 def rss_kb(pid: int) -> tuple[int, int]:
@@ -111,7 +128,7 @@ async def phase(
     exact = counted == len(lines) and reasons == expected and alive
     if reasons != expected:
         print(f"!! invalid by reason {dict(reasons)}, the decoder says {dict(expected)}")
-    return {"rate": rate, "exact": exact, "peak": peak}
+    return {"rate": rate, "exact": exact, "peak": peak, "metrics": text}
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -135,6 +152,16 @@ async def run(args: argparse.Namespace) -> None:
     with EmbeddedBroker(log=log_dir / "broker.log") as broker:
         base = await phase(broker.bootstrap, valid, verdicts(valid), log_dir, "baseline")
         hostile = await phase(broker.bootstrap, mixed, mixed_verdicts, log_dir, "with hostile")
+        if args.queue_flood:
+            flood = queue_flood(args.queue_flood)
+            named = await phase(broker.bootstrap, flood, verdicts(flood), log_dir, "queue flood")
+            queues = set(QUEUE.findall(named["metrics"]))
+            overflow = OVERFLOW.search(named["metrics"])
+            print(
+                f"queue flood: {args.queue_flood:,} distinct queue names -> {len(queues):,} "
+                f"queue label values (cap 500 + __other__: {'__other__' in queues}); "
+                f"cx_label_overflow_total {overflow.group(1) if overflow else 'absent'}"
+            )
     print(
         f"hostile / baseline messages per second: {hostile['rate'] / base['rate']:.2f}; "
         f"peak RSS {hostile['peak'] / 1024:.0f} MB against {base['peak'] / 1024:.0f} MB; "
@@ -149,6 +176,9 @@ def main() -> None:
     parser.add_argument("--valid", type=int, default=50_000)
     parser.add_argument("--hostile", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--queue-flood", type=int, default=100_000, help="then N distinct queue names (0: no)"
+    )
     args = parser.parse_args()
     print("command: " + shlex.join([Path(sys.executable).name, *sys.argv]), flush=True)
     asyncio.run(run(args))
