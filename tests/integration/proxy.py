@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import ssl
 import struct
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+
+from stream.runtime.broker import free_port
 
 Clients = Callable[[str], bool]
 
@@ -36,12 +37,6 @@ def worker_side(client_id: str) -> bool:
 
 def producer_side(client_id: str) -> bool:
     return not worker_side(client_id)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Proxy:

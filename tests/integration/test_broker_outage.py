@@ -14,11 +14,11 @@ import json
 import time
 
 import pytest
-from proxy import Proxy, free_port, producer_side, worker_side
+from proxy import Proxy, producer_side, worker_side
 from test_worker_e2e import counted, scenario, wait_consistent
 from workers import ONE_RECORD_BATCHES, far_from_midnight
 
-from stream.runtime.broker import EmbeddedBroker
+from stream.runtime.broker import EmbeddedBroker, free_port
 from stream.runtime.kafka_settings import KafkaSettings
 from stream.runtime.producer import EventProducer, ProducerOptions, Router
 

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 from certificates import self_signed
-from proxy import Proxy, free_port
+from proxy import Proxy
 from test_demo import _kill_leftovers, _offered, _start_demo
 from test_worker_e2e import scenario, wait_consistent
 from workers import cxkpi, jsonl
 
-from stream.runtime.broker import EmbeddedBroker
+from stream.runtime.broker import EmbeddedBroker, free_port
 
 pytestmark = pytest.mark.integration
 

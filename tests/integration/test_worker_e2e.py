@@ -22,7 +22,6 @@ from workers import (
     PAUSING,
     WorkerProcess,
     far_from_midnight,
-    free_port,
     samples,
 )
 
@@ -31,7 +30,7 @@ from stream.core.decode import Decoder
 from stream.core.events import Invalid
 from stream.core.replay import replay
 from stream.export.collector import render
-from stream.runtime.broker import EmbeddedBroker
+from stream.runtime.broker import EmbeddedBroker, free_port
 from stream.runtime.kafka_settings import KafkaSettings
 from stream.runtime.producer import EventProducer, ProducerOptions, Router
 from stream.sim.generate import iter_events

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from stream.core.config import Config, load_config
+from stream.runtime.broker import free_port
 
 #: Tansu quirk: ListOffsets "latest" answers the *last batch's base offset + 1*, so with
 #: multi-record batches the end offsets are too low and Faust, which restores a table
@@ -55,12 +55,6 @@ def jsonl(path: Path, lines: list[bytes]) -> Path:
     """Write ``lines`` as a JSON Lines file for ``cxkpi produce`` or ``replay``."""
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class WorkerProcess:

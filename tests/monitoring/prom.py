@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import socket
 import subprocess
 import time
 import urllib.error
@@ -19,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from stream.runtime.broker import free_port
+
 from .tools import GRAFANA_VARIABLES, dashboards, need_tool, substitute
 
 #: Scrape and rule-evaluation interval of the test Prometheus.
@@ -26,12 +27,6 @@ SCRAPE_SECONDS = 1
 #: What $__rate_interval stands for at a 1 s scrape: Grafana makes it at least four
 #: scrapes; 10 s leaves room for a late scrape or two.
 RATE_INTERVAL = "10s"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Prometheus:
