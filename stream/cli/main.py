@@ -23,6 +23,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("produce", "produce", "publish a JSON Lines file of events to their topics"),
     ("dump", "dump", "record the event topics as structured JSON Lines, for replay"),
     ("replay", "replay", "compute the KPIs of JSON Lines files offline, as of a time"),
+    ("backtest", "backtest", "score the estimated wait against real waits in recorded events"),
     ("validate", "validate", "check JSON Lines files against the event schemas"),
 )
 

@@ -51,6 +51,7 @@ C = Layout(
     "abandoned_within",
     "transferred",
     "wait_answered_ms",
+    "wait_abandoned_ms",
     "handled",
     "handle_ms",
     "first_responses",
@@ -278,6 +279,7 @@ class Aggregates:
             (C.abandoned, 1),
             (C.short_abandoned, int(short)),
             (C.abandoned_within, int(within)),
+            (C.wait_abandoned_ms, wait),
         )
         return self._contact(fact, changes, (("wait:abandoned", wait),))
 

@@ -55,6 +55,28 @@ SPECS: tuple[Spec, ...] = (
         "Open tickets without a public agent reply past their priority's first-reply target "
         "(the clock pauses while pending or on hold).",
     ),
+    # forward-looking (see forecast.py)
+    Spec(
+        "cx_estimated_wait_seconds",
+        "gauge",
+        QC,
+        "Estimated wait of a contact joining the queue now: (waiting × (1 − abandonment) + 1)"
+        " × AHT / agents serving, 0 with an idle agent, else the longest wait.",
+    ),
+    Spec(
+        "cx_agents_required",
+        "gauge",
+        QC,
+        "Fewest agents meeting the queue's service-level target at the 15-minute offered rate"
+        " and AHT: Erlang A with the patience its abandons show, Erlang C without abandons.",
+    ),
+    Spec(
+        "cx_agents_required_gap",
+        "gauge",
+        QC,
+        "Agents required minus the agents serving the channel now (its share of the queue's"
+        " agents by offered load; an agent in k queues counts 1/k). Positive: understaffed.",
+    ),
     # counters
     Spec("cx_contacts_offered_total", "counter", QC, "Contacts queued, including transfers in."),
     Spec("cx_contacts_answered_total", "counter", QC, "Contacts answered by an agent."),

@@ -18,6 +18,7 @@ from .aggregates import CONTACT, SURVEY, TEAM, TICKET, A, Aggregates, C, S, Seri
 from .catalog import SPECS
 from .config import Config
 from .events import AGENT_STATES, OPEN_TICKET_STATUSES
+from .forecast import agents_required, estimated_wait_seconds
 from .gauges import Gauges, LiveSet, Summaries, TeamAgent
 from .health import Health
 from .labels import OTHER
@@ -97,12 +98,15 @@ class Evaluator:
         stale_ms = round(config.limits.contact_max_age_hours * HOUR_MS)
         gauges = self._summaries.gauges(live, aggregates.queues.view(), at_ms, stale_ms)
         _live_gauges(out, all_series, gauges, at_ms)
-        team_windows = {}
+        team_windows, contact_windows = {}, {}
         for key, samples, windows in self._series_samples(all_series, at_ms):
             for name, values in samples.items():
                 out[name].extend(values)
             if key[0] == TEAM:
                 team_windows[key] = windows
+            elif key[0] == CONTACT:
+                contact_windows[key[1:]] = windows[FORECAST_WINDOW_INDEX][1]
+        _forecast(out, contact_windows, gauges, at_ms)
         _teams(out, aggregates, gauges.team_agents, team_windows, at_ms)
         _health(out, health, self.caps, at_ms)
         _config(out, all_series, config)
@@ -218,6 +222,8 @@ def _contact(
             out, "cx_response_average_seconds", wl, _ratio(v[C.response_ms], v[C.responses], 0.001)
         )
         _put(out, "cx_fcr_ratio", wl, _ratio(v[C.fcr_ok], v[C.fcr_flagged]))
+        if window == FORECAST_WINDOW:
+            _put(out, "cx_agents_required", labels, _required(v, policy))
     edges = aggregates.edges_s[CONTACT]
     for name, family in (
         ("handle", "cx_handle_seconds"),
@@ -228,6 +234,92 @@ def _contact(
     for outcome in ("answered", "abandoned", "transferred"):
         hist = series.hists.get(f"wait:{outcome}")
         _histogram(out, "cx_wait_seconds", (*labels, outcome), hist, edges, 0.001)
+
+
+# -- forward-looking: estimated wait and agents required (forecast.py) ----------------
+
+#: The window the forecasts read rates, handle times and patience from (issue 11).
+FORECAST_WINDOW = "15m"
+FORECAST_WINDOW_INDEX = [name for name, _ in MINUTE_WINDOWS].index(FORECAST_WINDOW)
+FORECAST_WINDOW_S = dict(MINUTE_WINDOWS)[FORECAST_WINDOW] * 60
+
+
+def _required(v: list[int], policy) -> int | None:
+    """Agents required from one series' 15-minute sums; None without a handle time.
+
+    Rate = offered / 900 s (the window's nominal length, so that the sample depends on
+    the sums alone). Patience = the waiting time of every contact whose wait ended
+    (answered or abandoned) over the abandons: the maximum-likelihood estimate for
+    exponential patience; without abandons there is none, and Erlang C is used.
+    """
+    if v[C.offered] == 0:
+        return 0
+    if v[C.handled] == 0:
+        return None
+    abandons = v[C.abandoned]
+    exposure_s = (v[C.wait_answered_ms] + v[C.wait_abandoned_ms]) / 1000
+    patience_s = max(1.0, exposure_s / abandons) if abandons else None
+    return agents_required(
+        v[C.offered] / FORECAST_WINDOW_S,
+        v[C.handle_ms] / v[C.handled] / 1000,
+        policy.service_level_threshold_seconds,
+        policy.service_level_target,
+        patience_s,
+        policy.short_abandon_seconds,
+        policy.service_level_mode,
+    )
+
+
+def _forecast(out: dict, windows: dict[tuple, list[int]], gauges: Gauges, at_ms: int) -> None:
+    """Estimated wait and the staffing gap: the 15-minute sums against who is here now.
+
+    A queue's agents serve its contacts of every channel, first come first served, so
+    a contact joining it waits behind everyone waiting in the queue, for the queue's
+    agents, at the queue's handle time and abandonment (all channels summed). The gap
+    compares a channel's requirement with the queue's agents shared among its channels
+    by their offered load (offered × AHT, 15 min), equally while none has one.
+    """
+    capacity = gauges.serving_agents()  # each agent shared among all its queues
+    queues: dict[str, list[int]] = {}
+    loads: dict[str, dict[str, float]] = {}
+    for (queue, channel), v in windows.items():
+        summed = queues.setdefault(queue, [0] * C.size)
+        for index in (C.answered, C.abandoned, C.handled, C.handle_ms):
+            summed[index] += v[index]
+        load = v[C.offered] * v[C.handle_ms] / v[C.handled] if v[C.handled] else 0.0
+        loads.setdefault(queue, {})[channel] = load
+    waiting: dict[str, tuple[int, int | None]] = {}
+    for (queue, _), (count, oldest) in gauges.waiting.items():
+        held, first = waiting.get(queue, (0, None))
+        waiting[queue] = (held + count, oldest if first is None else min(first, oldest))
+    required = dict(out["cx_agents_required"])
+    # For the next free agent, an agent is shared among the queue joined and those of its
+    # other queues where contacts wait now (never the queue itself: it is not "other").
+    serving = gauges.serving_agents({queue for queue, (count, _) in waiting.items() if count})
+    for labels in sorted(set(windows) | set(gauges.waiting)):
+        queue, channel = labels
+        count, oldest = waiting.get(queue, (0, None))
+        v = queues.get(queue) or [0] * C.size
+        ended = v[C.answered] + v[C.abandoned]
+        wait = estimated_wait_seconds(
+            count,
+            max(0.0, (at_ms - oldest) / 1000) if oldest is not None else None,
+            serving.get(queue, 0.0),
+            gauges.agents.get((queue, "available"), 0),
+            v[C.handle_ms] / v[C.handled] / 1000 if v[C.handled] else None,
+            v[C.abandoned] / ended if ended else 0.0,
+        )
+        _put(out, "cx_estimated_wait_seconds", labels, wait)
+        if labels in required:
+            channel_loads = loads[queue]
+            total = sum(channel_loads.values())
+            share = channel_loads[channel] / total if total else 1.0 / len(channel_loads)
+            _put(
+                out,
+                "cx_agents_required_gap",
+                labels,
+                required[labels] - capacity.get(queue, 0.0) * share,
+            )
 
 
 def _histogram(

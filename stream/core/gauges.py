@@ -53,12 +53,24 @@ class TeamAgent(NamedTuple):
 class Summary:
     """What one ``LiveSet`` contributes to the gauges, at any evaluation time."""
 
-    __slots__ = ("agents", "deadlines", "source", "team_agents", "tickets", "version", "waiting")
+    __slots__ = (
+        "agents",
+        "deadlines",
+        "serving",
+        "source",
+        "team_agents",
+        "tickets",
+        "version",
+        "waiting",
+    )
 
     def __init__(self, live: LiveSet, config: Config) -> None:
         self.source, self.version = live, live.version  # held: its id is never reused
         self.waiting: dict[tuple[str, str], list[int]] = {}  # sorted enqueue times
         self.agents: dict[tuple[str, str], list[int]] = {}  # (queue, state) → sorted since
+        #: (queue, the agent's other queues) → sorted since of the agents serving it
+        #: (OCCUPANCY_STATES), for sharing each among the queues it serves.
+        self.serving: dict[tuple[str, tuple[str, ...]], list[int]] = {}
         self.team_agents: list[TeamAgent] = []
         self.tickets: dict[tuple[str, str, str], int] = {}  # (queue, priority, status)
         self.deadlines: dict[tuple[str, str], list[float]] = {}  # unreplied, sorted
@@ -70,8 +82,10 @@ class Summary:
                 self.waiting.setdefault((queue, channel), []).append(since)
             elif tag == AGENT:
                 _, state, queues, team, since = descriptor
-                for queue in queues:
-                    self.agents.setdefault((queue, state), []).append(since)
+                if queues:  # a queue's copy: that queue first, then the agent's others
+                    self.agents.setdefault((queues[0], state), []).append(since)
+                    if state in OCCUPANCY_STATES:
+                        self.serving.setdefault((queues[0], queues[1:]), []).append(since)
                 if team is not None and state in OCCUPANCY_STATES:
                     self.team_agents.append(TeamAgent(state, team, since))
             elif tag == TICKET:
@@ -82,7 +96,12 @@ class Summary:
                     due = _deadline(active_ms, active_since, targets[priority])
                     if due is not None:
                         self.deadlines.setdefault((queue, priority), []).append(due)
-        for times in (*self.waiting.values(), *self.agents.values(), *self.deadlines.values()):
+        for times in (
+            *self.waiting.values(),
+            *self.agents.values(),
+            *self.serving.values(),
+            *self.deadlines.values(),
+        ):
             times.sort()
 
     def describes(self, live: LiveSet) -> bool:
@@ -103,10 +122,25 @@ class Gauges(NamedTuple):
 
     waiting: dict[tuple[str, str], tuple[int, int]]  # (queue, channel) → (count, oldest)
     agents: dict[tuple[str, str], int]  # (queue, state) → count
+    serving: dict[tuple[str, tuple[str, ...]], int]  # (queue, other queues) → agents
     agent_queues: set[str]
     tickets: dict[tuple[str, str, str], int]
     overdue: dict[tuple[str, str], int]
     team_agents: list[TeamAgent]  # not stale
+
+    def serving_agents(self, competing: set[str] | None = None) -> dict[str, float]:
+        """Agents serving each queue now, an agent among k queues counting 1/k.
+
+        ``competing``: count only the agent's other queues in this set (those with
+        contacts waiting), so an agent whose other queues are empty counts in full.
+        Summed in a fixed order, so that the same agents always give the same float.
+        """
+        shares: dict[str, dict[int, int]] = {}
+        for (queue, others), n in self.serving.items():
+            k = 1 + (len(others) if competing is None else len(competing.intersection(others)))
+            per_k = shares.setdefault(queue, {})
+            per_k[k] = per_k.get(k, 0) + n
+        return {q: sum(n / k for k, n in sorted(per_k.items())) for q, per_k in shares.items()}
 
 
 class Summaries:
@@ -121,7 +155,7 @@ class Summaries:
     ) -> Gauges:
         held, config = self._held, self.config
         current: dict[int, Summary] = {}
-        gauges = Gauges({}, {}, set(), {}, {}, [])
+        gauges = Gauges({}, {}, {}, set(), {}, {}, [])
         cutoff = at_ms - stale_ms
         for live_set in live:
             summary = held.get(id(live_set))
@@ -151,6 +185,12 @@ def _combine(
             q = label(queue)
             gauges.agent_queues.add(q)
             agents[(q, state)] = agents.get((q, state), 0) + live
+    serving = gauges.serving
+    for (queue, others), sinces in summary.serving.items():
+        live = len(sinces) - bisect_left(sinces, cutoff)
+        if live:
+            key = (label(queue), tuple(label(o) for o in others))
+            serving[key] = serving.get(key, 0) + live
     tickets = gauges.tickets
     for (queue, priority, status), n in summary.tickets.items():
         key = (label(queue), priority, status)

@@ -117,15 +117,19 @@ def split_live(descriptor: tuple | None) -> dict[str, tuple]:
     """A live descriptor's parts by route.
 
     An agent serving three queues is counted in each (cx_agents{queue}) and once in its
-    team (occupancy): each queue gets a copy that names only that queue and no team,
-    the team a copy that names no queue, so the union of all slices counts it right.
+    team (occupancy): each queue gets a copy that names that queue first (the others
+    after it, so that it counts 1/3 of an agent serving it) and no team, the team a
+    copy that names no queue, so the union of all slices counts it right.
     """
     if descriptor is None:
         return {}
     tag = descriptor[0]
     if tag == AGENT:
         _, state, queues, team, since = descriptor
-        parts = {QUEUE + q: (AGENT, state, (q,), None, since) for q in queues}
+        parts = {
+            QUEUE + q: (AGENT, state, (q, *(o for o in queues if o != q)), None, since)
+            for q in queues
+        }
         if team is not None:
             parts[TEAM + team] = (AGENT, state, (), team, since)
         return parts

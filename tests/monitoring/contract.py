@@ -20,6 +20,10 @@ SPEC: dict[str, tuple[str, tuple[str, ...]]] = {
     "cx_agents": (GAUGE, ("queue", "state")),
     "cx_tickets_open": (GAUGE, ("queue", "priority", "status")),
     "cx_tickets_first_reply_overdue": (GAUGE, ("queue", "priority")),
+    # forward-looking (issue 11)
+    "cx_estimated_wait_seconds": (GAUGE, ("queue", "channel")),
+    "cx_agents_required": (GAUGE, ("queue", "channel")),
+    "cx_agents_required_gap": (GAUGE, ("queue", "channel")),
     # counters
     "cx_contacts_offered_total": (COUNTER, ("queue", "channel")),
     "cx_contacts_answered_total": (COUNTER, ("queue", "channel")),
@@ -86,13 +90,10 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cx_consumer_lag_messages": (GAUGE, ("topic", "partition")),
 }
 RUNTIME_EXTRAS = frozenset({"cx_worker_ready", "cx_kafka_reachable", "cx_consumer_lag_messages"})
-#: SPEC §6 names that open issues will add (forward-looking KPIs: issue 11; business-time
-#: ticket clocks: issue 12). They move into SPEC above when they are built.
+#: SPEC §6 names that open issues will add (business-time ticket clocks: issue 12).
+#: They move into SPEC above when they are built.
 PLANNED = frozenset(
     {
-        "cx_estimated_wait_seconds",
-        "cx_agents_required",
-        "cx_agents_required_gap",
         "cx_ticket_first_reply_business_seconds",
         "cx_ticket_resolution_business_seconds",
     }
