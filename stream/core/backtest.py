@@ -74,7 +74,10 @@ def backtest(lines: Iterable[bytes], config: Config | None = None) -> list[Queue
             labels, since, held = waiting.pop(ref)
             wait_s = (event.time_ms - since) / 1000
             errors.setdefault(labels, []).append(
-                {name: None if value is None else abs(value - wait_s) for name, value in held.items()}
+                {
+                    name: None if value is None else abs(value - wait_s)
+                    for name, value in held.items()
+                }
             )
             old = holdtime.get(labels, 0.0)
             holdtime[labels] = (3 * old + wait_s) / 4

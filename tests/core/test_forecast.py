@@ -30,9 +30,7 @@ MODES = (ABANDONS_NEGATIVE, ABANDONS_IGNORED, ABANDONS_POSITIVE)
 @pytest.mark.parametrize("aht_min", [1, 3, 5, 8])
 @pytest.mark.parametrize(("threshold_s", "target"), [(20, 0.8), (30, 0.9), (60, 0.5)])
 def test_erlang_c_matches_pyworkforce(per_half_hour, aht_min, threshold_s, target):
-    reference = ErlangC(
-        transactions=per_half_hour, aht=aht_min, asa=threshold_s / 60, interval=30
-    )
+    reference = ErlangC(transactions=per_half_hour, aht=aht_min, asa=threshold_s / 60, interval=30)
     rate, aht_s = per_half_hour / 1800, aht_min * 60
     wanted = reference.required_positions(service_level=target)["raw_positions"]
     assert agents_required(rate, aht_s, threshold_s, target) == wanted
