@@ -394,6 +394,31 @@ def operations() -> dict:
         ),
         w=8,
     )
+    lay.add(
+        timeseries(
+            "Agents required and serving",
+            "Required: the fewest agents meeting each queue's service-level target at the "
+            "last 15 minutes' load (Erlang A). Gap: required − serving now; above 0 the "
+            "queue is understaffed (CxStaffingGap pages at 1 agent for 10 min).",
+            "short",
+            [
+                target(f"sum by (queue) (cx_agents_required{{{QC}}})", "required {{queue}}"),
+                target(f"sum by (queue) (cx_agents_required_gap{{{QC}}})", "gap {{queue}}"),
+            ],
+        ),
+        w=12,
+    )
+    lay.add(
+        timeseries(
+            "Estimated wait for a contact joining now",
+            "Contacts ahead (less those expected to abandon) plus one, × AHT / agents "
+            "serving; 0 with an idle agent; the longest wait without handle-time data.",
+            "s",
+            [target(f"max by ({by}) (cx_estimated_wait_seconds{{{QC}}})", legend)],
+            WAIT,
+        ),
+        w=12,
+    )
     window = custom_variable("window", "Window", ["5m", "15m", "1h", "today"], "15m")
     return dashboard(
         "cxkpi-operations",

@@ -48,6 +48,23 @@ def wallboard() -> dict:
             WAIT,
         ),
         stat(
+            "Estimated wait",
+            "How long a contact joining now will wait: contacts ahead (less those "
+            "expected to abandon) plus one, × handle time / agents serving.",
+            "s",
+            f"max(cx_estimated_wait_seconds{{{QC}}})",
+            WAIT,
+        ),
+        stat(
+            "Agents short",
+            "Agents required to meet the service-level target at the last 15 minutes' "
+            "load, minus those serving now (Erlang A). Red from 1 agent short.",
+            "short",
+            f"sum(cx_agents_required_gap{{{QC}}})",
+            ANY_BAD,
+            decimals=1,
+        ),
+        stat(
             "Service level 15m",
             "Contacts answered within the threshold / (answered + "
             "abandoned − short abandons), last 15 minutes.",
