@@ -14,10 +14,10 @@ model's version of the queue's own definition (SPEC §4, its ``service_level_mod
 answered within the threshold over answered + abandoned − short abandons, over
 answered, or with abandons within the threshold counted as met.
 
-Erlang A's waiting-time distribution is computed by uniformisation of the tagged
-contact's own Markov chain (q contacts ahead: one fewer at rate nμ + qθ; it abandons
-at rate θ): every term is a sum of non-negative numbers, so it stays accurate where
-the closed form's alternating sums lose every digit. Results are cached by their
+Erlang A's waiting-time distribution is computed in closed form per queue position
+(``_absorbed_by``: order statistics of exponentials, a negative-binomial tail), one
+pass over the positions, instead of the textbook hypoexponential sums whose
+alternating terms lose every digit for long queues. Results are cached by their
 inputs: the evaluator asks again with the same window sums until one changes.
 """
 
@@ -120,8 +120,9 @@ def erlang_a_service_level(
     if mode == ABANDONS_POSITIVE:
         met += abandoned[at[threshold_s]] - abandoned[at[short_abandon_s]]
     if mode == ABANDONS_IGNORED:
+        service = agents * mu  # P(served) with q ahead: see _absorbed_by
         eligible = served_at_once + sum(
-            p * _served_eventually(agents, mu, theta, q) for q, p in enumerate(ahead)
+            p * service / (service + (q + 1) * theta) for q, p in enumerate(ahead)
         )
     else:
         eligible = 1.0 - abandoned[at[short_abandon_s]]
@@ -135,23 +136,30 @@ def _arrival_view(agents: int, rate: float, mu: float, theta: float) -> tuple[fl
 
     Birth-death chain: up at λ; down at jμ below n agents busy, at nμ + (j − n)θ above.
     """
-    log_rate, log_mu = math.log(rate), math.log(mu)
-    logs = [0.0]
-    for j in range(1, agents + 1):
-        logs.append(logs[-1] + log_rate - log_mu - math.log(j))
-    queued = [logs[-1]]  # j = n + q: q ahead
+    log_load = math.log(rate / mu)
+    # Logs relative to j = n (all n busy, none ahead), walking out both ways until the
+    # terms are negligible and falling: a few dozen terms around the mode, not n.
+    free_logs: list[float] = []  # j = n − 1, n − 2, ...: an agent is free
+    log, j, top = 0.0, agents, 0.0
+    while j > 0:
+        log += math.log(j) - log_load  # π(j − 1) / π(j) = jμ / λ
+        j -= 1
+        if free_logs and log < free_logs[-1] and log < top - _TAIL_LOG:
+            break
+        free_logs.append(log)
+        top = max(top, log)
+    queued = [0.0]  # j = n + q: q ahead
     tail: list[float] = []  # beyond MAX_AHEAD: only in the normalisation
-    top = max(logs)
-    last, k = logs[-1], 0
+    last, k = 0.0, 0
     while True:
         k += 1
-        nxt = last + log_rate - math.log(agents * mu + k * theta)
+        nxt = last + math.log(rate) - math.log(agents * mu + k * theta)
         top = max(top, nxt)
         if nxt < last and nxt < top - _TAIL_LOG:
             break
         (queued if len(queued) < MAX_AHEAD else tail).append(nxt)
         last = nxt
-    free = sum(math.exp(v - top) for v in logs[:-1])  # j < n: an agent is free
+    free = sum(math.exp(v - top) for v in free_logs)
     weights = [math.exp(v - top) for v in queued]
     total = free + sum(weights) + sum(math.exp(v - top) for v in tail)
     return free / total, [w / total for w in weights]
@@ -160,54 +168,59 @@ def _arrival_view(agents: int, rate: float, mu: float, theta: float) -> tuple[fl
 def _absorbed_by(
     agents: int, mu: float, theta: float, ahead: list[float], times: list[float]
 ) -> tuple[list[float], list[float]]:
-    """P(served by t) and P(abandoned by t) for each t, for a tagged contact that starts
-    with probability ``ahead[q]`` of q ahead: uniformisation of its chain."""
-    size = len(ahead)
+    """P(served by t) and P(abandoned by t) for each t, for a tagged contact that finds q
+    ahead with probability ``ahead[q]``.
+
+    With q ahead, the queue in front moves on at nμ + iθ (i ahead), so the time until
+    the tagged contact reaches an agent, S, is a sum of exponentials with rates
+    nμ + iθ, i = 0..q: the (q+1)-th order statistic of nμ/θ + q exponentials of rate θ,
+    P(S ≤ t) = I_p(q + 1, nμ/θ) with p = 1 − e^(−θt) (the regularised incomplete beta,
+    which for a whole first argument is a negative-binomial tail). Its own patience
+    is an independent Exp(θ). Served by t: every stage must end before it abandons,
+    which at stage i has odds (nμ + iθ) / (nμ + (i+1)θ); the product telescopes to
+    nμ / (nμ + (q+1)θ), and the stages then take Exp(nμ + (i+1)θ) each, so
+    P(served by t) = nμ / (nμ + (q+1)θ) × I_p(q + 1, nμ/θ + 1). Abandoned by t: reached
+    no agent and lost patience, 1 − e^(−θt) P(S > t) − P(served by t).
+    """
     service = agents * mu
-    uniform = service + size * theta  # the fastest total rate of any state
-    stay = [1.0 - (service + q * theta + theta) / uniform for q in range(size)]
-    advance = [(service + q * theta) / uniform for q in range(size)]
-    leave = theta / uniform
-    horizon = uniform * max(times)
-    steps = int(horizon + 10.0 * math.sqrt(horizon) + 20.0)
-    p = list(ahead)
-    served_after = [0.0]  # absorbed mass after m uniformised steps
-    abandoned_after = [0.0]
-    for _ in range(steps):
-        served = served_after[-1] + p[0] * advance[0]
-        abandoned_after.append(abandoned_after[-1] + sum(p) * leave)
-        served_after.append(served)
-        p = [p[q] * stay[q] + p[q + 1] * advance[q + 1] for q in range(size - 1)] + [
-            p[-1] * stay[-1]
-        ]
-    return (
-        [_poisson_mix(served_after, uniform * t) for t in times],
-        [_poisson_mix(abandoned_after, uniform * t) for t in times],
-    )
+    c = service / theta
+    served_by, abandoned_by = [], []
+    for t in times:
+        if t <= 0:
+            served_by.append(0.0)
+            abandoned_by.append(0.0)
+            continue
+        log_p, log_rest = math.log(-math.expm1(-theta * t)), -theta * t
+        patient = math.exp(-theta * t)
+        served = absorbed = 0.0
+        reached_served = reached = 1.0  # I_p(q + 1, c + 1) and I_p(q + 1, c), from 1 down
+        base_served, base = math.lgamma(c + 1), math.lgamma(c)
+        for q, weight in enumerate(ahead):
+            head = q * log_p - math.lgamma(q + 1)
+            reached_served -= math.exp(
+                head + math.lgamma(q + c + 1) - base_served + (c + 1) * log_rest
+            )
+            reached -= math.exp(head + math.lgamma(q + c) - base + c * log_rest)
+            served += weight * service / (service + (q + 1) * theta) * max(0.0, reached_served)
+            absorbed += weight * (1.0 - patient * (1.0 - max(0.0, reached)))
+        served_by.append(served)
+        abandoned_by.append(absorbed - served)
+    return served_by, abandoned_by
 
 
-def _poisson_mix(after: list[float], mean: float) -> float:
-    """Σ_m Poisson(m; mean) × after[m]: the uniformised chain's mass at one time. The
-    tail past the last step is counted at the last step's value (monotone, < 1e-12)."""
-    if mean == 0:
-        return after[0]
-    log_mean = math.log(mean)
-    total = weights = 0.0
-    for m, value in enumerate(after):
-        weight = math.exp(-mean + m * log_mean - math.lgamma(m + 1))
-        total += weight * value
-        weights += weight
-    return total + max(0.0, 1.0 - weights) * after[-1]
-
-
-def _served_eventually(agents: int, mu: float, theta: float, ahead: int) -> float:
-    """P(a contact with ``ahead`` contacts ahead is served before it abandons)."""
-    service = agents * mu
-    chance = 1.0
-    for q in range(ahead + 1):
-        rate = service + q * theta
-        chance *= rate / (rate + theta)
-    return chance
+def _erlang_c_required(
+    load: float, aht_s: float, threshold_s: float, target: float, ceiling: int
+) -> int:
+    """Erlang C's answer, carrying Erlang B from one staffing to the next (one pass)."""
+    blocking = 1.0
+    for n in range(1, ceiling):
+        blocking = load * blocking / (n + load * blocking)
+        if n > load:
+            waits = n * blocking / (n - load * (1.0 - blocking))
+            level = 1.0 - waits * math.exp(-(n - load) * threshold_s / aht_s)
+            if level >= target:
+                return n
+    return ceiling
 
 
 @lru_cache(maxsize=8192)
@@ -224,28 +237,37 @@ def agents_required(
     Erlang C without one. No load needs no agents.
 
     The search stops at load + 20 √load + 50 agents, far past any real answer (a
-    target of 1.0 is never met exactly, so that is what it then returns).
+    target of 1.0 is never met exactly, so that is what it then returns). Erlang A
+    starts from Erlang C's answer, which abandons only lower (those who leave shorten
+    the queue for those who stay), and gallops down from there: it never probes the
+    deeply overloaded staffings whose long queues cost the most to evaluate.
     """
     if rate <= 0:
         return 0
     load = rate * aht_s
     ceiling = math.ceil(load + 20.0 * math.sqrt(load) + 50.0)
+    erlang_c = _erlang_c_required(load, aht_s, threshold_s, target, ceiling)
     if patience_s is None:
-        for n in range(max(1, math.floor(load) + 1), ceiling):
-            if erlang_c_service_level(n, rate, aht_s, threshold_s) >= target:
-                return n
-        return ceiling
+        return erlang_c
 
     def meets(n: int) -> bool:
+        if n <= 0:
+            return False
         level = erlang_a_service_level(
             n, rate, aht_s, patience_s, threshold_s, short_abandon_s, mode
         )
         return level >= target
 
-    low, high = 0, ceiling  # meets(low) is false (no agent answers anyone), test high
-    if not meets(high):
-        return ceiling
-    while high - low > 1:
+    high = erlang_c
+    while not meets(high):  # rare: a mode in which abandons count against
+        if high >= ceiling:
+            return ceiling
+        high += 1
+    step, low = 1, high - 1
+    while meets(low):  # gallop down: high meets, low is the first probe
+        high, step = low, step * 2
+        low = max(0, high - step)
+    while high - low > 1:  # meets(high), not meets(low)
         middle = (low + high) // 2
         if meets(middle):
             high = middle
