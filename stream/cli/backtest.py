@@ -6,6 +6,7 @@ import argparse
 
 from ..core.backtest import ESTIMATORS, backtest
 from ..core.config import load_config
+from .args import files_command
 from .inputs import read_lines
 
 DESCRIPTION = """\
@@ -23,13 +24,7 @@ Lines are CloudEvents JSON in arrival order, as for replay.
 
 
 def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
-    parser = subparsers.add_parser(
-        "backtest",
-        help=help_text,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="JSON Lines file, or - for stdin")
+    parser = files_command(subparsers, "backtest", help_text, DESCRIPTION)
     parser.add_argument(
         "--config", metavar="FILE", help="TOML configuration (default: SPEC defaults)"
     )

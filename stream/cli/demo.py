@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from ..core.errors import CxkpiError
 from ..sim import FaultCounts, SimSettings, iter_timed
+from .args import non_negative_int, port, positive_float, positive_int
 from .produce import add_topic_arguments, create_source_topics
 from .simulate import Pacer, publish_records
 
@@ -102,40 +103,6 @@ MISSING_BROKER = (
 # -- command line -------------------------------------------------------------------
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
-    return value
-
-
-def _port(text: str) -> int:
-    value = _non_negative_int(text)
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"not a TCP port: {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     from ..runtime.kafka_settings import add_kafka_arguments
 
@@ -148,18 +115,18 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     traffic = parser.add_argument_group("traffic")
     traffic.add_argument(
-        "--queues", type=_positive_int, default=4, metavar="N", help="queues (default 4)"
+        "--queues", type=positive_int, default=4, metavar="N", help="queues (default 4)"
     )
     traffic.add_argument(
         "--agents",
-        type=_positive_int,
+        type=positive_int,
         default=300,
         metavar="N",
         help="agents on the roster, about a third on shift at any time (default 300)",
     )
     traffic.add_argument(
         "--rate",
-        type=_positive_float,
+        type=positive_float,
         default=1100.0,
         metavar="R",
         help="new contacts per hour, flat over the day (default 1100: with 300 agents a "
@@ -168,7 +135,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     traffic.add_argument(
         "--speed",
-        type=_positive_float,
+        type=positive_float,
         default=60.0,
         metavar="X",
         help="fast-forward factor through the --history (default 60: a minute a second); "
@@ -176,7 +143,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     traffic.add_argument(
         "--history",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=900,
         metavar="SECONDS",
         help="simulated time before now to fast-forward through first (default 900)",
@@ -185,7 +152,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     run_group = parser.add_argument_group("demo")
     run_group.add_argument(
         "--duration",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=0,
         metavar="SECONDS",
         help="stop by itself after this many seconds of traffic (counted from when the "
@@ -205,7 +172,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     run_group.add_argument(
         "--web-port",
-        type=_port,
+        type=port,
         default=6066,
         metavar="PORT",
         help="port of the worker's /metrics, /readyz and /healthz (default 6066)",
@@ -219,17 +186,17 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     run_group.add_argument(
         "--interval",
-        type=_positive_float,
+        type=positive_float,
         default=5.0,
         metavar="SECONDS",
         help="how often to print the busiest queues (default 5)",
     )
     run_group.add_argument(
-        "--top", type=_positive_int, default=6, metavar="N", help="rows in the table (default 6)"
+        "--top", type=positive_int, default=6, metavar="N", help="rows in the table (default 6)"
     )
     run_group.add_argument(
         "--ready-timeout",
-        type=_positive_float,
+        type=positive_float,
         default=120.0,
         metavar="SECONDS",
         help="give up when the worker is not ready within this time (default 120)",

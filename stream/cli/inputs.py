@@ -16,14 +16,16 @@ class Line(NamedTuple):
 
 
 def read_lines(paths: list[str]) -> Iterator[Line]:
-    """Non-blank lines of every file in order, newline stripped; CxkpiError if unreadable."""
+    """Non-blank lines of every file in order, newline stripped, as bytes (the decoder
+    judges the encoding). A file that cannot be opened or read raises CxkpiError: an
+    operator's error (exit status 2), unlike a bad line in it."""
     for path in paths:
         try:
             handle = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+            with handle:
+                for number, line in enumerate(handle, start=1):
+                    line = line.rstrip(b"\r\n")
+                    if line.strip():
+                        yield Line("<stdin>" if path == "-" else path, number, line)
         except OSError as exc:
-            raise CxkpiError(f"cannot read {path}: {exc.strerror}") from None
-        with handle:
-            for number, line in enumerate(handle, start=1):
-                line = line.rstrip(b"\r\n")
-                if line.strip():
-                    yield Line("<stdin>" if path == "-" else path, number, line)
+            raise CxkpiError(f"cannot read {path}: {exc.strerror or exc}") from None

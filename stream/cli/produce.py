@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from ..core.errors import CxkpiError
 from ..core.events import SOURCE_TOPICS
+from .args import positive_int
 from .inputs import read_lines
 
 if TYPE_CHECKING:
@@ -76,14 +77,14 @@ def add_topic_arguments(
     )
     group.add_argument(
         "--partitions",
-        type=_positive,
+        type=positive_int,
         default=int(os.environ.get("CXKPI_PARTITIONS", "8")),
         metavar="N",
         help="partitions of topics created here (CXKPI_PARTITIONS, default 8)",
     )
     group.add_argument(
         "--replication-factor",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="replication factor of topics created here (default 1)",
@@ -107,7 +108,7 @@ def add_producer_arguments(
     )
     tuning.add_argument(
         "--batch-bytes",
-        type=_positive,
+        type=positive_int,
         default=256 * 1024,
         metavar="BYTES",
         help="max batch size per partition (default 262144)",
@@ -212,13 +213,6 @@ async def create_source_topics(
         names = ", ".join(created)
         print(f"created topics {names} ({args.partitions} partitions)", file=out or sys.stderr)
     return created
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
-    return value
 
 
 class Progress:

@@ -10,6 +10,7 @@ from ..core.errors import CxkpiError
 from ..core.events import Invalid
 from ..core.replay import replay
 from ..core.timeutil import format_time, parse_time
+from .args import files_command
 from .inputs import read_lines
 
 DESCRIPTION = """\
@@ -23,13 +24,7 @@ and counted in cx_events_invalid_total; they never stop the run.
 
 
 def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
-    parser = subparsers.add_parser(
-        "replay",
-        help=help_text,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="JSON Lines file, or - for stdin")
+    parser = files_command(subparsers, "replay", help_text, DESCRIPTION)
     parser.add_argument(
         "--at",
         metavar="TIME",

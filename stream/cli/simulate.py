@@ -31,6 +31,7 @@ from ..core.errors import CxkpiError
 from ..core.timeutil import format_time, parse_time
 from ..sim import FaultCounts, Record, SimSettings, iter_timed, to_json_line
 from ..sim.settings import CHANNELS, CURVES
+from .args import fraction, positive_int
 from .produce import add_producer_arguments, add_topic_arguments
 
 if TYPE_CHECKING:
@@ -82,26 +83,6 @@ examples:
 """
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, not {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
-    return value
-
-
 def _channels(text: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
     if not chosen or set(chosen) - set(CHANNELS):
@@ -121,7 +102,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     shape = parser.add_argument_group("what to simulate")
     shape.add_argument(
         "--queues",
-        type=_positive_int,
+        type=positive_int,
         default=defaults.queues,
         metavar="N",
         help="number of queues: billing, tech-support, sales, vip, retention, ... then "
@@ -129,7 +110,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     shape.add_argument(
         "--agents",
-        type=_positive_int,
+        type=positive_int,
         default=defaults.agents,
         metavar="N",
         help=f"agents on the roster, in teams of 10 (default {defaults.agents})",
@@ -169,7 +150,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     shape.add_argument(
         "--chat-share",
-        type=_fraction,
+        type=fraction,
         default=defaults.chat_share,
         metavar="F",
         help="share of contacts that are chats when both channels run (default %(default)s)",
@@ -198,7 +179,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         faults.add_argument(
             flag,
             dest=name,
-            type=_fraction,
+            type=fraction,
             default=getattr(defaults, name),
             metavar="F",
             help=f"{what} (default %(default)s)",

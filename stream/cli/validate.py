@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Iterator
 
 from ..core.config import load_config
 from ..core.decode import Decoder
-from ..core.errors import CxkpiError
 from ..core.events import Invalid
+from .args import files_command
+from .inputs import read_lines
 
 DESCRIPTION = """\
 Check JSON Lines files of events (one CloudEvents 1.0 JSON object per line) against
@@ -30,13 +30,7 @@ cannot be read."""
 
 
 def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
-    parser = subparsers.add_parser(
-        "validate",
-        help=help_text,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="JSON Lines file, or - for stdin")
+    parser = files_command(subparsers, "validate", help_text, DESCRIPTION)
     parser.add_argument(
         "--config",
         metavar="FILE",
@@ -49,16 +43,12 @@ def run(args: argparse.Namespace) -> int:
     decoder = Decoder(load_config(args.config).limits)
     reasons: Counter[str] = Counter()
     checked = 0
-    for name in args.files:
-        label = "<stdin>" if name == "-" else name
-        for number, line in enumerate(_lines(name), 1):
-            if not line.strip():
-                continue
-            checked += 1
-            result = decoder.decode(line.rstrip(b"\r\n"))
-            if isinstance(result, Invalid):
-                reasons[result.reason] += 1
-                print(f"{label}:{number}: {result.reason}: {result.detail}")
+    for line in read_lines(args.files):
+        checked += 1
+        result = decoder.decode(line.raw)
+        if isinstance(result, Invalid):
+            reasons[result.reason] += 1
+            print(f"{line.path}:{line.number}: {result.reason}: {result.detail}")
     invalid = sum(reasons.values())
     files = f"{len(args.files)} file{'s' if len(args.files) != 1 else ''}"
     summary = f"{checked} events in {files}: {checked - invalid} valid, {invalid} invalid"
@@ -66,19 +56,3 @@ def run(args: argparse.Namespace) -> int:
         summary += " (" + ", ".join(f"{r} {n}" for r, n in reasons.most_common()) + ")"
     print(f"cxkpi validate: {summary}", file=sys.stderr)
     return 1 if invalid else 0
-
-
-def _lines(name: str) -> Iterator[bytes]:
-    """The lines of a file (or stdin for ``-``) as bytes: the decoder judges the encoding.
-
-    A file that cannot be opened or read is an operator error (exit status 2), unlike
-    a bad line in it.
-    """
-    try:
-        if name == "-":
-            yield from sys.stdin.buffer
-            return
-        with open(name, "rb") as stream:
-            yield from stream
-    except OSError as exc:
-        raise CxkpiError(f"cannot read {name}: {exc.strerror or exc}") from None

@@ -7,12 +7,13 @@ import importlib.util
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError
 from ..runtime.kafka_settings import add_kafka_arguments, settings_from_args
+from .args import at_least, positive_int
 
 DESCRIPTION = """\
 Consume call, chat, ticket, survey and agent events from Kafka, keep the KPI state in
@@ -43,25 +44,6 @@ DEFAULT_LOOP = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
-
-
-def _at_least(minimum: float, convert: Callable[[str], float]) -> Callable[[str], float]:
-    """An argparse type: ``convert``, then refuse values below ``minimum``."""
-
-    def check(text: str) -> float:
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
-        return value
-
-    check.__name__ = convert.__name__  # argparse names the type in its messages
-    return check
-
-
-_positive_int = _at_least(1, int)
 
 
 def _setting(text: str) -> tuple[str, object]:
@@ -110,7 +92,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     group.add_argument(
         "--partitions",
-        type=_positive_int,
+        type=positive_int,
         default=_env("CXKPI_PARTITIONS", "8"),  # a string: argparse checks it
         metavar="N",
         help="partitions of topics the worker creates; existing topics keep theirs, and "
@@ -118,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     group.add_argument(
         "--replication-factor",
-        type=_positive_int,
+        type=positive_int,
         default=_env("CXKPI_REPLICATION_FACTOR", "1"),  # a string: argparse checks it
         metavar="N",
         help="of the topics the worker creates; 3 on a production cluster "
@@ -166,7 +148,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     group.add_argument(
         "--commit-interval",
-        type=_at_least(0.01, float),
+        type=at_least(0.01, float),
         default=_env("CXKPI_COMMIT_INTERVAL", "1"),  # a string: argparse checks it
         metavar="SECONDS",
         help="how often changed state goes to the changelog topics and offsets are "
@@ -175,7 +157,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     group.add_argument(
         "--fetch-max-wait-ms",
-        type=_at_least(0, int),
+        type=at_least(0, int),
         default=_env("CXKPI_FETCH_MAX_WAIT_MS", "100"),  # a string: argparse checks it
         metavar="MS",
         help="how long a fetch may wait on the broker for new events; the wallboard "
@@ -206,7 +188,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     web.add_argument(
         "--render-interval",
-        type=_at_least(0, float),
+        type=at_least(0, float),
         default=_env("CXKPI_RENDER_INTERVAL", "0.25"),  # a string: argparse checks it
         metavar="SECONDS",
         help="/metrics and /wallboard evaluate the KPIs at most this often, however many "
