@@ -18,7 +18,7 @@ from .aggregates import CONTACT, SURVEY, TEAM, TICKET, A, Aggregates, C, S, Seri
 from .catalog import SPECS
 from .config import Config
 from .events import AGENT_STATES, OPEN_TICKET_STATUSES
-from .forecast import agents_required, estimated_wait_seconds
+from .forecast import agents_required, estimated_wait_seconds, significant
 from .gauges import Gauges, LiveSet, Summaries, TeamAgent
 from .health import Health
 from .labels import OTHER
@@ -250,7 +250,8 @@ def _required(v: list[int], policy) -> int | None:
     Rate = offered / 900 s (the window's nominal length, so that the sample depends on
     the sums alone). Patience = the waiting time of every contact whose wait ended
     (answered or abandoned) over the abandons: the maximum-likelihood estimate for
-    exponential patience; without abandons there is none, and Erlang C is used.
+    exponential patience; without abandons there is none, and Erlang C is used. All
+    three to three significant digits (``forecast.significant`` says why).
     """
     if v[C.offered] == 0:
         return 0
@@ -258,10 +259,10 @@ def _required(v: list[int], policy) -> int | None:
         return None
     abandons = v[C.abandoned]
     exposure_s = (v[C.wait_answered_ms] + v[C.wait_abandoned_ms]) / 1000
-    patience_s = max(1.0, exposure_s / abandons) if abandons else None
+    patience_s = significant(max(1.0, exposure_s / abandons)) if abandons else None
     return agents_required(
-        v[C.offered] / FORECAST_WINDOW_S,
-        v[C.handle_ms] / v[C.handled] / 1000,
+        significant(v[C.offered] / FORECAST_WINDOW_S),
+        significant(v[C.handle_ms] / v[C.handled] / 1000),
         policy.service_level_threshold_seconds,
         policy.service_level_target,
         patience_s,

@@ -31,10 +31,18 @@ ABANDONS_NEGATIVE, ABANDONS_IGNORED, ABANDONS_POSITIVE = (
     "abandons_ignored",
     "abandons_positive",
 )
-#: Stationary probabilities below e^-40 of the largest are left out (below 1e-17).
-_TAIL_LOG = 40.0
+#: Stationary probabilities below e^-30 of the largest are left out (below 1e-13).
+_TAIL_LOG = 30.0
 #: Queue positions modelled one by one; arrivals finding more ahead are lumped.
 MAX_AHEAD = 2_000
+
+
+def significant(value: float, digits: int = 3) -> float:
+    """``value`` to ``digits`` significant digits: the evaluator rounds the inputs of
+    ``agents_required`` so that consecutive scrapes of a busy queue, whose 15-minute
+    rates move a little with every contact, find the answer in the cache. Finer than
+    the 15-minute estimates themselves are; a large queue's search costs tens of ms."""
+    return float(f"{value:.{digits - 1}e}")
 
 
 def estimated_wait_seconds(
@@ -194,13 +202,15 @@ def _absorbed_by(
         patient = math.exp(-theta * t)
         served = absorbed = 0.0
         reached_served = reached = 1.0  # I_p(q + 1, c + 1) and I_p(q + 1, c), from 1 down
-        base_served, base = math.lgamma(c + 1), math.lgamma(c)
+        # The negative-binomial terms C(q + b − 1, q) p^q (1 − p)^b, in logs (the first
+        # is below 1e-308 for long queues) and by recursion: one log per position.
+        log_served, log_reached = (c + 1) * log_rest, c * log_rest
         for q, weight in enumerate(ahead):
-            head = q * log_p - math.lgamma(q + 1)
-            reached_served -= math.exp(
-                head + math.lgamma(q + c + 1) - base_served + (c + 1) * log_rest
-            )
-            reached -= math.exp(head + math.lgamma(q + c) - base + c * log_rest)
+            if q:
+                log_served += math.log((q + c) / q) + log_p
+                log_reached += math.log((q + c - 1) / q) + log_p
+            reached_served -= math.exp(log_served)
+            reached -= math.exp(log_reached)
             served += weight * service / (service + (q + 1) * theta) * max(0.0, reached_served)
             absorbed += weight * (1.0 - patient * (1.0 - max(0.0, reached)))
         served_by.append(served)
