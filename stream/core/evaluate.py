@@ -136,7 +136,9 @@ class Evaluator:
             samples: dict[str, list] = defaultdict(list)
             kind = key[0]
             if kind == CONTACT:
-                _contact(samples, key[1:], series, sums, config, aggregates)
+                before = cached.samples.get("cx_agents_required")
+                hint = int(before[0][1]) if before else None
+                _contact(samples, key[1:], series, sums, config, aggregates, hint)
             elif kind == TICKET:
                 _ticket(samples, key[1:], series, sums, aggregates)
             elif kind == SURVEY:
@@ -174,8 +176,16 @@ OUTCOMES = (
 
 
 def _contact(
-    out: dict, labels: tuple, series: Series, windows, config: Config, aggregates: Aggregates
+    out: dict,
+    labels: tuple,
+    series: Series,
+    windows,
+    config: Config,
+    aggregates: Aggregates,
+    hint: int | None = None,
 ) -> None:
+    """``hint``: this series' agents required at the last evaluation, where to start
+    looking (forecast.agents_required: it changes the cost, never the answer)."""
     queue, _ = labels
     policy = config.policy(queue)
     totals = series.totals
@@ -223,7 +233,7 @@ def _contact(
         )
         _put(out, "cx_fcr_ratio", wl, _ratio(v[C.fcr_ok], v[C.fcr_flagged]))
         if window == FORECAST_WINDOW:
-            _put(out, "cx_agents_required", labels, _required(v, policy))
+            _put(out, "cx_agents_required", labels, _required(v, policy, hint))
     edges = aggregates.edges_s[CONTACT]
     for name, family in (
         ("handle", "cx_handle_seconds"),
@@ -244,7 +254,7 @@ FORECAST_WINDOW_INDEX = [name for name, _ in MINUTE_WINDOWS].index(FORECAST_WIND
 FORECAST_WINDOW_S = dict(MINUTE_WINDOWS)[FORECAST_WINDOW] * 60
 
 
-def _required(v: list[int], policy) -> int | None:
+def _required(v: list[int], policy, hint: int | None = None) -> int | None:
     """Agents required from one series' 15-minute sums; None without a handle time.
 
     Rate = offered / 900 s (the window's nominal length, so that the sample depends on
@@ -268,6 +278,7 @@ def _required(v: list[int], policy) -> int | None:
         patience_s,
         policy.short_abandon_seconds,
         policy.service_level_mode,
+        hint,
     )
 
 

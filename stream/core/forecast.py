@@ -233,7 +233,6 @@ def _erlang_c_required(
     return ceiling
 
 
-@lru_cache(maxsize=8192)
 def agents_required(
     rate: float,
     aht_s: float,
@@ -242,41 +241,52 @@ def agents_required(
     patience_s: float | None = None,
     short_abandon_s: float = 0.0,
     mode: str = ABANDONS_NEGATIVE,
+    hint: int | None = None,
 ) -> int:
     """The fewest agents whose service level meets ``target``: Erlang A with a patience,
     Erlang C without one. No load needs no agents.
 
     The search stops at load + 20 √load + 50 agents, far past any real answer (a
     target of 1.0 is never met exactly, so that is what it then returns). Erlang A
-    starts from Erlang C's answer, which abandons only lower (those who leave shorten
-    the queue for those who stay), and gallops down from there: it never probes the
-    deeply overloaded staffings whose long queues cost the most to evaluate.
+    starts from ``hint`` (the answer of the previous scrape, usually right or one
+    off: two evaluations) or else from Erlang C's answer, which abandons only lower,
+    and gallops from there: it never probes the deeply overloaded staffings whose
+    long queues cost the most. The answer does not depend on where it starts (the
+    service level only grows with agents), only the cost does.
     """
     if rate <= 0:
         return 0
     load = rate * aht_s
     ceiling = math.ceil(load + 20.0 * math.sqrt(load) + 50.0)
-    erlang_c = _erlang_c_required(load, aht_s, threshold_s, target, ceiling)
     if patience_s is None:
-        return erlang_c
+        return _erlang_c_required(load, aht_s, threshold_s, target, ceiling)
 
     def meets(n: int) -> bool:
         if n <= 0:
             return False
+        if n >= ceiling:
+            return True  # the search's end: taken as the answer
         level = erlang_a_service_level(
             n, rate, aht_s, patience_s, threshold_s, short_abandon_s, mode
         )
         return level >= target
 
-    high = erlang_c
-    while not meets(high):  # rare: a mode in which abandons count against
-        if high >= ceiling:
-            return ceiling
-        high += 1
-    step, low = 1, high - 1
-    while meets(low):  # gallop down: high meets, low is the first probe
-        high, step = low, step * 2
-        low = max(0, high - step)
+    start = hint if hint is not None and hint > 0 else None
+    if start is None:
+        start = _erlang_c_required(load, aht_s, threshold_s, target, ceiling)
+    start = min(start, ceiling)
+    if meets(start):  # gallop down to the first staffing that fails
+        high, step = start, 1
+        low = high - step
+        while meets(low):
+            high, step = low, step * 2
+            low = max(0, high - step)
+    else:  # gallop up to the first that meets
+        low, step = start, 1
+        high = min(ceiling, low + step)
+        while not meets(high):
+            low, step = high, step * 2
+            high = min(ceiling, low + step)
     while high - low > 1:  # meets(high), not meets(low)
         middle = (low + high) // 2
         if meets(middle):

@@ -217,3 +217,19 @@ def test_no_load_needs_no_agents_and_no_data_gives_no_estimate():
     assert k("cx_agents_required", queue="billing", channel="voice") == 0
     assert k("cx_estimated_wait_seconds", queue="billing", channel="voice") is None
     assert math.isclose(k("cx_agents_required_gap", queue="billing", channel="voice"), 0.0)
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        (0.05, 300, 20, 0.8, 120.0, 10.0, ABANDONS_NEGATIVE),
+        (0.5, 240, 30, 0.9, 60.0, 5.0, ABANDONS_IGNORED),
+        (2.0, 300, 20, 0.8, 45.0, 10.0, ABANDONS_POSITIVE),
+        (0.002, 480, 20, 0.8, 30.0, 10.0, ABANDONS_NEGATIVE),
+    ],
+)
+def test_where_the_search_starts_changes_nothing(inputs):
+    """The evaluator starts from the last scrape's answer: any start gives the same."""
+    answer = agents_required(*inputs)
+    for hint in {1, 2, answer - 7, answer - 1, answer, answer + 1, answer + 40, 10 * answer}:
+        assert agents_required(*inputs, hint=max(1, hint)) == answer, hint
