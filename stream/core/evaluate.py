@@ -291,7 +291,7 @@ def _forecast(out: dict, windows: dict[tuple, list[int]], gauges: Gauges, at_ms:
     compares a channel's requirement with the queue's agents shared among its channels
     by their offered load (offered × AHT, 15 min), equally while none has one.
     """
-    capacity = gauges.serving_agents()  # each agent shared among all its queues
+    serving = gauges.serving_agents()  # each agent shared among all its queues
     queues: dict[str, list[int]] = {}
     loads: dict[str, dict[str, float]] = {}
     for (queue, channel), v in windows.items():
@@ -305,9 +305,6 @@ def _forecast(out: dict, windows: dict[tuple, list[int]], gauges: Gauges, at_ms:
         held, first = waiting.get(queue, (0, None))
         waiting[queue] = (held + count, oldest if first is None else min(first, oldest))
     required = dict(out["cx_agents_required"])
-    # For the next free agent, an agent is shared among the queue joined and those of its
-    # other queues where contacts wait now (never the queue itself: it is not "other").
-    serving = gauges.serving_agents({queue for queue, (count, _) in waiting.items() if count})
     for labels in sorted(set(windows) | set(gauges.waiting)):
         queue, channel = labels
         count, oldest = waiting.get(queue, (0, None))
@@ -330,7 +327,7 @@ def _forecast(out: dict, windows: dict[tuple, list[int]], gauges: Gauges, at_ms:
                 out,
                 "cx_agents_required_gap",
                 labels,
-                required[labels] - capacity.get(queue, 0.0) * share,
+                required[labels] - serving.get(queue, 0.0) * share,
             )
 
 

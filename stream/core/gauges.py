@@ -128,18 +128,18 @@ class Gauges(NamedTuple):
     overdue: dict[tuple[str, str], int]
     team_agents: list[TeamAgent]  # not stale
 
-    def serving_agents(self, competing: set[str] | None = None) -> dict[str, float]:
+    def serving_agents(self) -> dict[str, float]:
         """Agents serving each queue now, an agent among k queues counting 1/k.
 
-        ``competing``: count only the agent's other queues in this set (those with
-        contacts waiting), so an agent whose other queues are empty counts in full.
+        The share is static (the agent's queues, not those where contacts wait now):
+        a queue's worker sees its own agents but not the other queues' waiting, so a
+        share that depended on them would differ between live and replay.
         Summed in a fixed order, so that the same agents always give the same float.
         """
         shares: dict[str, dict[int, int]] = {}
         for (queue, others), n in self.serving.items():
-            k = 1 + (len(others) if competing is None else len(competing.intersection(others)))
             per_k = shares.setdefault(queue, {})
-            per_k[k] = per_k.get(k, 0) + n
+            per_k[1 + len(others)] = per_k.get(1 + len(others), 0) + n
         return {q: sum(n / k for k, n in sorted(per_k.items())) for q, per_k in shares.items()}
 
 
