@@ -8,7 +8,15 @@ what was given.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+
+from ..runtime.kafka_settings import (
+    DEFAULT_BROKER,
+    MECHANISMS,
+    PROTOCOLS,
+    KafkaSettings,
+    settings_from_flags,
+)
 
 
 def at_least(minimum: float, convert: Callable[[str], float]) -> Callable[[str], float]:
@@ -66,3 +74,43 @@ def files_command(
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="JSON Lines file, or - for stdin")
     return parser
+
+
+def add_kafka_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the connection flags; each defaults to its environment variable."""
+    group = parser.add_argument_group(
+        "Kafka connection", "each flag defaults to the environment variable named in it"
+    )
+    group.add_argument(
+        "--broker",
+        metavar="HOST:PORT",
+        help=f"bootstrap servers, comma-separated (CXKPI_BROKER, default {DEFAULT_BROKER})",
+    )
+    group.add_argument(
+        "--security-protocol",
+        choices=PROTOCOLS,
+        help="PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL (CXKPI_SECURITY_PROTOCOL)",
+    )
+    group.add_argument(
+        "--sasl-mechanism", choices=MECHANISMS, help="default PLAIN (CXKPI_SASL_MECHANISM)"
+    )
+    group.add_argument("--sasl-username", metavar="USER", help="(CXKPI_SASL_USERNAME)")
+    group.add_argument(
+        "--sasl-password",
+        metavar="PASSWORD",
+        help="prefer the variable CXKPI_SASL_PASSWORD: flags show up in `ps`",
+    )
+    group.add_argument("--ssl-cafile", metavar="FILE", help="CA bundle (CXKPI_SSL_CAFILE)")
+    group.add_argument(
+        "--ssl-certfile", metavar="FILE", help="client certificate, PEM (CXKPI_SSL_CERTFILE)"
+    )
+    group.add_argument(
+        "--ssl-keyfile", metavar="FILE", help="client private key, PEM (CXKPI_SSL_KEYFILE)"
+    )
+
+
+def kafka_settings(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> KafkaSettings:
+    """The connection flags of ``add_kafka_arguments`` over the environment."""
+    return settings_from_flags(vars(args), environ)

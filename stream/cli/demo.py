@@ -104,7 +104,7 @@ MISSING_BROKER = (
 
 
 def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
-    from ..runtime.kafka_settings import add_kafka_arguments
+    from .args import add_kafka_arguments
 
     parser = subparsers.add_parser(
         "demo",
@@ -514,10 +514,11 @@ class Demo:
         demo must not pour synthetic traffic into that cluster unasked.
         """
         from ..runtime.broker import BrokerNotFound, EmbeddedBroker, find_tansu
-        from ..runtime.kafka_settings import KafkaSettings, settings_from_args
+        from ..runtime.kafka_settings import KafkaSettings
+        from .args import kafka_settings
 
         if self.args.broker:
-            settings = settings_from_args(self.args)
+            settings = kafka_settings(self.args)
             self.say(f"using Kafka at {settings.describe()}")
             return settings, False
         try:

@@ -36,7 +36,7 @@ archiving a production cluster.
 
 
 def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
-    from ..runtime.kafka_settings import add_kafka_arguments
+    from .args import add_kafka_arguments
 
     parser = subparsers.add_parser(
         "dump",
@@ -58,9 +58,9 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runtime.kafka_settings import settings_from_args
+    from .args import kafka_settings
 
-    settings = settings_from_args(args)
+    settings = kafka_settings(args)
     topics = [args.topic_prefix + topic for topic in SOURCE_TOPICS]
     messages = asyncio.run(_read(settings, topics))
     counts = {"events": 0, "converted": 0, "raw": 0}

@@ -41,7 +41,7 @@ Progress and a final count go to stderr.
 
 
 def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
-    from ..runtime.kafka_settings import add_kafka_arguments
+    from .args import add_kafka_arguments
 
     parser = subparsers.add_parser(
         "produce",
@@ -250,10 +250,10 @@ class Progress:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runtime.kafka_settings import settings_from_args
     from ..runtime.producer import Router
+    from .args import kafka_settings
 
-    settings = settings_from_args(args)
+    settings = kafka_settings(args)
     options = producer_options_from_args(args)
     router = Router(args.topic_prefix, args.invalid_topic)
     for path in args.files:  # fail before connecting, not halfway through

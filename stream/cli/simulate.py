@@ -217,7 +217,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     )
     add_topic_arguments(parser, "Kafka topics (with --broker)")
     add_producer_arguments(parser, "Kafka producer (with --broker)", quiet=False)
-    from ..runtime.kafka_settings import add_kafka_arguments
+    from .args import add_kafka_arguments
 
     add_kafka_arguments(parser)
     parser.set_defaults(func=run)
@@ -446,10 +446,10 @@ def _faults(counts: FaultCounts) -> str:
 
 
 def _run_kafka(args: argparse.Namespace, settings: SimSettings, start_ms: int) -> int:
-    from ..runtime.kafka_settings import settings_from_args as kafka_settings_from_args
+    from .args import kafka_settings
     from .produce import kafka_client_logs, producer_options_from_args
 
-    kafka = kafka_settings_from_args(args)
+    kafka = kafka_settings(args)
     options = producer_options_from_args(args)
     with kafka_client_logs(args.verbose):
         return asyncio.run(_simulate_to_kafka(args, settings, start_ms, kafka, options))

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError
-from ..runtime.kafka_settings import add_kafka_arguments, settings_from_args
-from .args import at_least, positive_int
+from .args import add_kafka_arguments, at_least, kafka_settings, positive_int
 
 DESCRIPTION = """\
 Consume call, chat, ticket, survey and agent events from Kafka, keep the KPI state in
@@ -226,7 +225,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     config = load_config(args.config) if args.config else Config()
     try:
-        kafka = settings_from_args(args, environ)
+        kafka = kafka_settings(args, environ)
     except (TypeError, ValueError) as exc:
         raise ConfigError(str(exc)) from exc
     web_access = load_web_config(args.web_config_file) if args.web_config_file else None

@@ -16,7 +16,6 @@ default::
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,13 +23,13 @@ from typing import Any
 
 from ..core.errors import ConfigError
 
-__all__ = ["DEFAULT_BROKER", "KafkaSettings", "add_kafka_arguments", "settings_from_args"]
+__all__ = ["DEFAULT_BROKER", "MECHANISMS", "PROTOCOLS", "KafkaSettings", "settings_from_flags"]
 
 DEFAULT_BROKER = "localhost:9092"
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
-#: (argparse dest, environment variable) of every option, in --help order.
+#: (option name, environment variable) of every option, in --help order.
 OPTIONS = (
     ("broker", "CXKPI_BROKER"),
     ("security_protocol", "CXKPI_SECURITY_PROTOCOL"),
@@ -143,47 +142,17 @@ class KafkaSettings:
         return kwargs
 
 
-def add_kafka_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the connection flags; each defaults to its environment variable."""
-    group = parser.add_argument_group(
-        "Kafka connection", "each flag defaults to the environment variable named in it"
-    )
-    group.add_argument(
-        "--broker",
-        metavar="HOST:PORT",
-        help=f"bootstrap servers, comma-separated (CXKPI_BROKER, default {DEFAULT_BROKER})",
-    )
-    group.add_argument(
-        "--security-protocol",
-        choices=PROTOCOLS,
-        help="PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL (CXKPI_SECURITY_PROTOCOL)",
-    )
-    group.add_argument(
-        "--sasl-mechanism", choices=MECHANISMS, help="default PLAIN (CXKPI_SASL_MECHANISM)"
-    )
-    group.add_argument("--sasl-username", metavar="USER", help="(CXKPI_SASL_USERNAME)")
-    group.add_argument(
-        "--sasl-password",
-        metavar="PASSWORD",
-        help="prefer the variable CXKPI_SASL_PASSWORD: flags show up in `ps`",
-    )
-    group.add_argument("--ssl-cafile", metavar="FILE", help="CA bundle (CXKPI_SSL_CAFILE)")
-    group.add_argument(
-        "--ssl-certfile", metavar="FILE", help="client certificate, PEM (CXKPI_SSL_CERTFILE)"
-    )
-    group.add_argument(
-        "--ssl-keyfile", metavar="FILE", help="client private key, PEM (CXKPI_SSL_KEYFILE)"
-    )
-
-
-def settings_from_args(
-    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+def settings_from_flags(
+    flags: Mapping[str, Any], environ: Mapping[str, str] | None = None
 ) -> KafkaSettings:
-    """Flags over environment over defaults; ConfigError on a bad value."""
+    """Flags (by option name, None: not given) over environment over defaults.
+
+    ConfigError on a bad value. The CLI's parser (``cli/args.py``) supplies the flags.
+    """
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for dest, variable in OPTIONS:
-        value = getattr(args, dest, None)
+        value = flags.get(dest)
         if value is None:
             value = environ.get(variable) or None
         if value is not None:

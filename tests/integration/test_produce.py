@@ -11,10 +11,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from stream.cli.args import add_kafka_arguments, kafka_settings
 from stream.cli.main import main
 from stream.core.errors import ConfigError
 from stream.runtime.broker import free_port
-from stream.runtime.kafka_settings import KafkaSettings, add_kafka_arguments, settings_from_args
+from stream.runtime.kafka_settings import KafkaSettings
 from stream.runtime.producer import Route, Router
 
 pytestmark = pytest.mark.integration
@@ -210,10 +211,10 @@ def _args(*argv: str) -> argparse.Namespace:
 
 
 def test_settings_flag_beats_environment_beats_default() -> None:
-    assert settings_from_args(_args(), {}).bootstrap == ("localhost:9092",)
+    assert kafka_settings(_args(), {}).bootstrap == ("localhost:9092",)
     env = {"CXKPI_BROKER": "k1:9092, k2:9093"}
-    assert settings_from_args(_args(), env).bootstrap == ("k1:9092", "k2:9093")
-    assert settings_from_args(_args("--broker", "k3:1"), env).bootstrap == ("k3:1",)
+    assert kafka_settings(_args(), env).bootstrap == ("k1:9092", "k2:9093")
+    assert kafka_settings(_args("--broker", "k3:1"), env).bootstrap == ("k3:1",)
 
 
 def test_sasl_settings_pass_through(tmp_path: Path) -> None:
@@ -223,7 +224,7 @@ def test_sasl_settings_pass_through(tmp_path: Path) -> None:
         "CXKPI_SASL_USERNAME": "cx",
         "CXKPI_SASL_PASSWORD": "s3cret",
     }
-    settings = settings_from_args(_args("--broker", "kafka:9094"), env)
+    settings = kafka_settings(_args("--broker", "kafka:9094"), env)
     kwargs = settings.aiokafka_kwargs()
     assert kwargs["security_protocol"] == "SASL_PLAINTEXT"
     assert kwargs["sasl_mechanism"] == "SCRAM-SHA-512"

@@ -23,8 +23,8 @@ from pathlib import Path, PurePosixPath
 import jsonschema
 import pytest
 
+from stream.cli.args import kafka_settings
 from stream.cli.main import COMMANDS, build_parser
-from stream.runtime.kafka_settings import settings_from_args
 
 from .tools import ROOT, load_yaml
 
@@ -201,7 +201,7 @@ def test_worker_serves_what_prometheus_scrapes(where, monkeypatch):
     target = load_yaml(ROOT / "prometheus" / "prometheus.yml")["scrape_configs"][0]
     assert target["job_name"] == "cxkpi"
     assert target["static_configs"][0]["targets"] == [f"worker:{args.web_port}"]
-    assert settings_from_args(args).bootstrap == ("kafka:9092",)
+    assert kafka_settings(args).bootstrap == ("kafka:9092",)
     assert args.partitions == int(service["environment"]["CXKPI_PARTITIONS"])
 
 
