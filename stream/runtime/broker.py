@@ -15,22 +15,15 @@ In-memory storage means every start is an empty cluster. Production uses a real 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import contextlib
 import os
-import signal
 import socket
 import struct
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import IO
 
 from ..core.errors import CxkpiError
-from .processes import die_with_parent
+from .processes import ChildProcess
 
 __all__ = ["BrokerError", "BrokerNotFound", "EmbeddedBroker", "find_tansu", "free_port"]
 
@@ -135,8 +128,7 @@ class EmbeddedBroker:
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self._log_path = Path(log) if log is not None else None
-        self._log: IO[bytes] | None = None
-        self._process: subprocess.Popen[bytes] | None = None
+        self._child: ChildProcess | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -147,11 +139,11 @@ class EmbeddedBroker:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+        return self._child.pid if self._child is not None else None
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._child is not None and self._child.running
 
     # -- sync -------------------------------------------------------------------------
 
@@ -167,45 +159,34 @@ class EmbeddedBroker:
 
     def spawn(self) -> None:
         """Start the subprocess without waiting for it (see ``wait_ready``)."""
-        if self._process is not None:
+        if self._child is not None:
             raise BrokerError("the embedded broker is already started")
         binary = self._binary or find_tansu()
         if self.port is None:
             self.port = free_port(self.host)
         url = f"tcp://{self.host}:{self.port}"
-        if self._log_path is not None:
-            self._log = open(self._log_path, "ab")  # noqa: SIM115 - closed in stop()
-        else:
-            self._log = tempfile.TemporaryFile(prefix="cxkpi-tansu-")  # noqa: SIM115
-        self._process = subprocess.Popen(
-            [
-                binary,
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                f"tcp://{self.advertise}" if self.advertise else url,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # own process group: Ctrl-C is ours to forward
+        argv = [binary, "broker", "--listener-url", url]
+        argv += ["--advertised-listener-url", f"tcp://{self.advertise}" if self.advertise else url]
+        argv += ["--storage-engine", "memory://tansu/"]
+        # Its own process group and the parent-death signal (ChildProcess): even a
+        # SIGKILLed owner leaves no broker behind.
+        self._child = ChildProcess(
+            argv,
+            name="tansu",
             env=_broker_env(),
-            preexec_fn=die_with_parent(),  # even a SIGKILLed owner leaves no broker behind
-        )
-        atexit.register(self.stop)
+            log=self._log_path,
+            stop_timeout=self.stop_timeout,
+        ).start()
 
     def wait_ready(self) -> None:
         """Block until the broker answers Metadata, or raise BrokerError after the timeout."""
         deadline = time.monotonic() + self.startup_timeout
         attempts = 0
         while True:
-            process = self._process
-            if process is None:
+            child = self._child
+            if child is None:
                 raise BrokerError("the embedded broker has not been started")
-            code = process.poll()
+            code = child.returncode
             if code is not None:
                 if not self._fixed_port and attempts < 3 and "in use" in self._log_tail():
                     attempts += 1  # someone took the free port meanwhile: try another
@@ -227,30 +208,18 @@ class EmbeddedBroker:
 
     def stop(self) -> None:
         """SIGTERM the broker's process group, SIGKILL it after ``stop_timeout``; idempotent."""
-        atexit.unregister(self.stop)
         self._close(reset_port=False)
 
     def _close(self, *, reset_port: bool) -> None:
-        process, self._process = self._process, None
-        if process is not None:
-            _kill_group(process, self.stop_timeout)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        child, self._child = self._child, None
+        if child is not None:
+            child.close()
         if reset_port:
             self.port = None
 
-    def _log_tail(self, limit: int = 2000) -> str:
-        try:
-            if self._log is not None and not self._log.closed:
-                self._log.flush()
-                self._log.seek(0, os.SEEK_END)
-                size = self._log.tell()
-                self._log.seek(max(0, size - limit))
-                return self._log.read().decode("utf-8", "replace").strip()
-        except OSError:
-            pass
-        return "(no broker output)"
+    def _log_tail(self) -> str:
+        text = self._child.log_text(2000).strip() if self._child is not None else ""
+        return text or "(no broker output)"
 
     def __enter__(self) -> EmbeddedBroker:
         return self.start()
@@ -301,17 +270,3 @@ def _broker_env() -> dict[str, str]:
         "OTEL_EXPORTER_OTLP_ENDPOINT",
     }
     return {k: v for k, v in os.environ.items() if k not in skip}
-
-
-def _kill_group(process: subprocess.Popen[bytes], timeout: float) -> None:
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
-        if process.poll() is not None:
-            break
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(wait)
-        except subprocess.TimeoutExpired:
-            continue
-    if process.poll() is None:  # pragma: no cover - SIGKILL ignored: report, don't hang
-        print(f"cxkpi: broker process {process.pid} did not stop", file=sys.stderr)
