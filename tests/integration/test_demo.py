@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from stream.cli.demo import Snapshot, format_snapshot, parse_metrics, port_in_use
+from stream.cli.demo import port_in_use
 from stream.cli.main import main
+from stream.cli.metrics_table import Snapshot, format_snapshot, parse_metrics
 from stream.runtime import broker as broker_module
 from stream.runtime.broker import BrokerNotFound, free_port
 
