@@ -1,7 +1,7 @@
 """Prometheus text exposition (format 0.0.4) of the core's families, written directly.
 
 Byte for byte what prometheus_client's ``generate_latest`` writes for the same families
-through ``KpiCollector`` (tests/core/test_export.py holds the two equal, on replayed
+through ``KpiCollector`` (tests/export/test_export.py holds the two equal, on replayed
 days and on generated label values). Why a writer of our own: a worker renders its
 page on the event loop that ingests, and with thousands of samples the library's
 per-sample path (a metric-family object per family, a dict and a label-name
