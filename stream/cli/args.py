@@ -8,7 +8,9 @@ what was given.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from ..runtime.kafka_settings import (
     DEFAULT_BROKER,
@@ -17,6 +19,9 @@ from ..runtime.kafka_settings import (
     KafkaSettings,
     settings_from_flags,
 )
+
+if TYPE_CHECKING:
+    from ..runtime.producer import ProducerOptions
 
 
 def at_least(minimum: float, convert: Callable[[str], float]) -> Callable[[str], float]:
@@ -114,3 +119,119 @@ def kafka_settings(
 ) -> KafkaSettings:
     """The connection flags of ``add_kafka_arguments`` over the environment."""
     return settings_from_flags(vars(args), environ)
+
+
+# -- shared by produce, simulate --broker and demo: one definition of each flag --
+
+
+def add_topic_arguments(
+    parser: argparse.ArgumentParser, title: str = "topics"
+) -> argparse._ArgumentGroup:
+    """--topic-prefix, --partitions, --replication-factor, --no-create-topics."""
+    group = parser.add_argument_group(title)
+    group.add_argument(
+        "--topic-prefix",
+        default=os.environ.get("CXKPI_TOPIC_PREFIX", ""),
+        metavar="PREFIX",
+        help="put PREFIX before every topic name, e.g. 'staging.' (CXKPI_TOPIC_PREFIX)",
+    )
+    group.add_argument(
+        "--partitions",
+        type=positive_int,
+        default=int(os.environ.get("CXKPI_PARTITIONS", "8")),
+        metavar="N",
+        help="partitions of topics created here (CXKPI_PARTITIONS, default 8)",
+    )
+    group.add_argument(
+        "--replication-factor",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="replication factor of topics created here (default 1)",
+    )
+    group.add_argument(
+        "--no-create-topics",
+        dest="create_topics",
+        action="store_false",
+        help="do not create missing topics (e.g. when the worker or an admin owns them)",
+    )
+    return group
+
+
+def add_producer_arguments(
+    parser: argparse.ArgumentParser, title: str = "producer", *, quiet: bool = True
+) -> argparse._ArgumentGroup:
+    """Producer tuning, progress and logging flags; ``quiet=False`` when -q exists already."""
+    tuning = parser.add_argument_group(title)
+    tuning.add_argument(
+        "--linger-ms", type=int, default=10, metavar="MS", help="batching delay (default 10)"
+    )
+    tuning.add_argument(
+        "--batch-bytes",
+        type=positive_int,
+        default=256 * 1024,
+        metavar="BYTES",
+        help="max batch size per partition (default 262144)",
+    )
+    tuning.add_argument(
+        "--compression",
+        choices=("none", "gzip", "snappy", "lz4", "zstd"),
+        default="none",
+        help="compress record batches with this codec; the worker reads them all (default none)",
+    )
+    tuning.add_argument(
+        "--content-mode",
+        choices=("structured", "binary"),
+        default="structured",
+        help="CloudEvents Kafka binding mode: the whole event as the value (structured), "
+        "or the attributes as ce_* headers and the data as the value (binary); the worker "
+        "reads both (default structured)",
+    )
+    tuning.add_argument(
+        "--idempotent",
+        action="store_true",
+        help="enable the idempotent producer (real Kafka only: Tansu refuses it)",
+    )
+    tuning.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="give up when no broker answers within this time (default 10)",
+    )
+    tuning.add_argument(
+        "--progress-every",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="report progress every N messages (default 100000; 0: never)",
+    )
+    tuning.add_argument(
+        "--progress-seconds",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="and at least every S seconds (default 5; 0: never)",
+    )
+    if quiet:
+        tuning.add_argument(
+            "-q", "--quiet", action="store_true", help="no progress, no summary; errors only"
+        )
+    tuning.add_argument(
+        "-v", "--verbose", action="store_true", help="show the Kafka client's own log"
+    )
+    return tuning
+
+
+def producer_options_from_args(args: argparse.Namespace) -> ProducerOptions:
+    """The ``ProducerOptions`` that ``add_producer_arguments`` flags ask for."""
+    from ..runtime.producer import ProducerOptions
+
+    return ProducerOptions(
+        linger_ms=args.linger_ms,
+        max_batch_size=args.batch_bytes,
+        compression=None if args.compression == "none" else args.compression,
+        content_mode=args.content_mode,
+        idempotent=args.idempotent,
+        connect_timeout=args.connect_timeout,
+    )

@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from ..core.errors import CxkpiError
 from ..sim import FaultCounts, SimSettings, iter_timed
-from .args import non_negative_int, port, positive_float, positive_int
+from .args import add_topic_arguments, non_negative_int, port, positive_float, positive_int
+from .kafka_io import create_source_topics
 from .metrics_table import format_snapshot, parse_metrics, seconds_text
-from .produce import add_topic_arguments, create_source_topics
 from .simulate import Pacer, publish_records
 
 if TYPE_CHECKING:
@@ -225,7 +225,7 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .produce import kafka_client_logs
+    from .kafka_io import kafka_client_logs
 
     with kafka_client_logs(args.verbose):
         return asyncio.run(Demo(args).main())

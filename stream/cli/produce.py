@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import stat
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, BinaryIO, TextIO
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..core.errors import CxkpiError
-from ..core.events import SOURCE_TOPICS
-from .args import positive_int
+from .args import (
+    add_producer_arguments,
+    add_topic_arguments,
+    producer_options_from_args,
+)
 from .inputs import read_lines
+from .kafka_io import Progress, create_source_topics, kafka_client_logs
 
 if TYPE_CHECKING:
     from ..runtime.kafka_settings import KafkaSettings
-    from ..runtime.producer import ProducerOptions, Router, Stats
+    from ..runtime.producer import ProducerOptions, Router
 
 DESCRIPTION = """\
 Publish CloudEvents JSON Lines to Kafka, each event to the topic of its type
@@ -59,194 +61,6 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     add_producer_arguments(parser)
     add_kafka_arguments(parser)
     parser.set_defaults(func=run)
-
-
-# -- shared with `cxkpi simulate --broker` and `cxkpi demo`: one definition of each flag --
-
-
-def add_topic_arguments(
-    parser: argparse.ArgumentParser, title: str = "topics"
-) -> argparse._ArgumentGroup:
-    """--topic-prefix, --partitions, --replication-factor, --no-create-topics."""
-    group = parser.add_argument_group(title)
-    group.add_argument(
-        "--topic-prefix",
-        default=os.environ.get("CXKPI_TOPIC_PREFIX", ""),
-        metavar="PREFIX",
-        help="put PREFIX before every topic name, e.g. 'staging.' (CXKPI_TOPIC_PREFIX)",
-    )
-    group.add_argument(
-        "--partitions",
-        type=positive_int,
-        default=int(os.environ.get("CXKPI_PARTITIONS", "8")),
-        metavar="N",
-        help="partitions of topics created here (CXKPI_PARTITIONS, default 8)",
-    )
-    group.add_argument(
-        "--replication-factor",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="replication factor of topics created here (default 1)",
-    )
-    group.add_argument(
-        "--no-create-topics",
-        dest="create_topics",
-        action="store_false",
-        help="do not create missing topics (e.g. when the worker or an admin owns them)",
-    )
-    return group
-
-
-def add_producer_arguments(
-    parser: argparse.ArgumentParser, title: str = "producer", *, quiet: bool = True
-) -> argparse._ArgumentGroup:
-    """Producer tuning, progress and logging flags; ``quiet=False`` when -q exists already."""
-    tuning = parser.add_argument_group(title)
-    tuning.add_argument(
-        "--linger-ms", type=int, default=10, metavar="MS", help="batching delay (default 10)"
-    )
-    tuning.add_argument(
-        "--batch-bytes",
-        type=positive_int,
-        default=256 * 1024,
-        metavar="BYTES",
-        help="max batch size per partition (default 262144)",
-    )
-    tuning.add_argument(
-        "--compression",
-        choices=("none", "gzip", "snappy", "lz4", "zstd"),
-        default="none",
-        help="compress record batches with this codec; the worker reads them all (default none)",
-    )
-    tuning.add_argument(
-        "--content-mode",
-        choices=("structured", "binary"),
-        default="structured",
-        help="CloudEvents Kafka binding mode: the whole event as the value (structured), "
-        "or the attributes as ce_* headers and the data as the value (binary); the worker "
-        "reads both (default structured)",
-    )
-    tuning.add_argument(
-        "--idempotent",
-        action="store_true",
-        help="enable the idempotent producer (real Kafka only: Tansu refuses it)",
-    )
-    tuning.add_argument(
-        "--connect-timeout",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="give up when no broker answers within this time (default 10)",
-    )
-    tuning.add_argument(
-        "--progress-every",
-        type=int,
-        default=100_000,
-        metavar="N",
-        help="report progress every N messages (default 100000; 0: never)",
-    )
-    tuning.add_argument(
-        "--progress-seconds",
-        type=float,
-        default=5.0,
-        metavar="S",
-        help="and at least every S seconds (default 5; 0: never)",
-    )
-    if quiet:
-        tuning.add_argument(
-            "-q", "--quiet", action="store_true", help="no progress, no summary; errors only"
-        )
-    tuning.add_argument(
-        "-v", "--verbose", action="store_true", help="show the Kafka client's own log"
-    )
-    return tuning
-
-
-def producer_options_from_args(args: argparse.Namespace) -> ProducerOptions:
-    """The ``ProducerOptions`` that ``add_producer_arguments`` flags ask for."""
-    from ..runtime.producer import ProducerOptions
-
-    return ProducerOptions(
-        linger_ms=args.linger_ms,
-        max_batch_size=args.batch_bytes,
-        compression=None if args.compression == "none" else args.compression,
-        content_mode=args.content_mode,
-        idempotent=args.idempotent,
-        connect_timeout=args.connect_timeout,
-    )
-
-
-@contextmanager
-def kafka_client_logs(verbose: bool) -> Iterator[None]:
-    """Silence aiokafka unless ``verbose``: it logs every failed connection attempt,
-    while we report the outcome ourselves in one line."""
-    kafka_log = logging.getLogger("aiokafka")
-    level = kafka_log.level
-    if not verbose:
-        kafka_log.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        kafka_log.setLevel(level)
-
-
-async def create_source_topics(
-    settings: KafkaSettings,
-    args: argparse.Namespace,
-    extra: tuple[str, ...] = (),
-    out: TextIO | None = None,
-) -> list[str]:
-    """Create the missing cx.* topics (and ``extra``) unless --no-create-topics; say which.
-
-    Explicit partitions matter: a broker that auto-creates topics picks its own count,
-    and the worker's tables must be co-partitioned with its sources.
-    """
-    from ..runtime.producer import ensure_topics
-
-    if not args.create_topics:
-        return []
-    topics = [args.topic_prefix + t for t in SOURCE_TOPICS]
-    wanted = list(dict.fromkeys([*topics, *extra]))
-    created = await ensure_topics(settings, wanted, args.partitions, args.replication_factor)
-    if created and not getattr(args, "quiet", False):
-        names = ", ".join(created)
-        print(f"created topics {names} ({args.partitions} partitions)", file=out or sys.stderr)
-    return created
-
-
-class Progress:
-    """Progress lines every N messages or S seconds, whichever comes first (0: never).
-
-    ``detail`` adds a suffix to each line (the simulator shows its event time).
-    """
-
-    __slots__ = ("_detail", "_every", "_next", "_out", "_seconds")
-
-    def __init__(
-        self,
-        every: int,
-        seconds: float,
-        out: TextIO | None = None,
-        detail: Callable[[], str] | None = None,
-    ) -> None:
-        self._every, self._seconds = every, seconds
-        self._out = out or sys.stderr
-        self._detail = detail
-        self._next = time.monotonic() + seconds
-
-    def tick(self, stats: Stats) -> None:
-        """Call after each message; prints when one of the two thresholds is crossed."""
-        every, seconds = self._every, self._seconds
-        if (every and stats.sent % every == 0) or (seconds and time.monotonic() >= self._next):
-            self._next = time.monotonic() + seconds
-            suffix = self._detail() if self._detail is not None else ""
-            print(
-                f"  {stats.sent:,} sent ({stats.invalid:,} invalid), "
-                f"{stats.delivered:,} acknowledged, {stats.rate():,.0f}/s{suffix}",
-                file=self._out,
-                flush=True,
-            )
 
 
 def run(args: argparse.Namespace) -> int:

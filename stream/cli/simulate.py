@@ -31,8 +31,7 @@ from ..core.errors import CxkpiError
 from ..core.timeutil import format_time, parse_time
 from ..sim import FaultCounts, Record, SimSettings, iter_timed, to_json_line
 from ..sim.settings import CHANNELS, CURVES
-from .args import fraction, positive_int
-from .produce import add_producer_arguments, add_topic_arguments
+from .args import add_producer_arguments, add_topic_arguments, fraction, positive_int
 
 if TYPE_CHECKING:
     from ..runtime.kafka_settings import KafkaSettings
@@ -446,8 +445,8 @@ def _faults(counts: FaultCounts) -> str:
 
 
 def _run_kafka(args: argparse.Namespace, settings: SimSettings, start_ms: int) -> int:
-    from .args import kafka_settings
-    from .produce import kafka_client_logs, producer_options_from_args
+    from .args import kafka_settings, producer_options_from_args
+    from .kafka_io import kafka_client_logs
 
     kafka = kafka_settings(args)
     options = producer_options_from_args(args)
@@ -464,7 +463,7 @@ async def _simulate_to_kafka(
 ) -> int:
     from ..runtime.processes import graceful_signals
     from ..runtime.producer import EventProducer, Router
-    from .produce import Progress, create_source_topics
+    from .kafka_io import Progress, create_source_topics
 
     out = sys.stderr
     stop = asyncio.Event()
