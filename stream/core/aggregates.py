@@ -123,7 +123,6 @@ class Aggregates:
         self.queues = LabelCap(limits.max_queues)
         self.teams = LabelCap(limits.max_teams)
         self.channels = LabelCap(limits.max_channels)
-        self.series: dict[tuple, Series] = {}
         thresholds = {q: p.threshold_ms for q, p in config.queues.items()}
         shorts = {q: p.short_abandon_ms for q, p in config.queues.items()}
         self._threshold = lambda q: thresholds.get(q, config.service.threshold_ms)
@@ -163,11 +162,11 @@ class Aggregates:
 
     # -- retention -----------------------------------------------------------------
 
-    def prune(self, clock_ms: int) -> bool:
-        """Drop buckets no window can see any more; True if any was dropped."""
+    def prune(self, held: dict[tuple, Series], clock_ms: int) -> bool:
+        """Drop buckets no window can see any more from ``held``; True if any was dropped."""
         keep = retention_at(self.days, clock_ms)
         dropped = False
-        for series in self.series.values():
+        for series in held.values():
             old_minutes = [m for m in series.minutes if m < keep.first_minute]
             old_days = [d for d in series.days if d < keep.first_day]
             if not (old_minutes or old_days):
@@ -186,15 +185,18 @@ class Aggregates:
 
     # -- adding facts --------------------------------------------------------------
 
-    def add(self, fact: Fact, keep: Retention) -> None:
-        """Add one fact's integers to its series (windows only while retained)."""
+    def add(self, held: dict[tuple, Series], fact: Fact, keep: Retention) -> None:
+        """Add one fact's integers to its series in ``held`` (one slice's series, updated
+        in place; windows only while retained)."""
         for key, changes, observations in self._handlers[fact.kind](fact):
-            self._apply(key, fact, changes, observations, keep)
+            self._apply(held, key, fact, changes, observations, keep)
 
-    def _apply(self, key: tuple, fact: Fact, changes, observations, keep: Retention) -> None:
-        series = self.series.get(key)
+    def _apply(
+        self, held: dict[tuple, Series], key: tuple, fact: Fact, changes, observations, keep
+    ) -> None:
+        series = held.get(key)
         if series is None:
-            series = self.series[key] = Series(LAYOUTS[key[0]].size)
+            series = held[key] = Series(LAYOUTS[key[0]].size)
         weight = fact.weight
         vectors = [series.totals]
         series.version += 1
@@ -220,9 +222,9 @@ class Aggregates:
         for name, value in observations:
             self._observe(series, key[0], name, value, weight)
         if weight < 0:
-            self._drop_if_empty(key, series)
+            self._drop_if_empty(held, key, series)
 
-    def _drop_if_empty(self, key: tuple, series: Series) -> None:
+    def _drop_if_empty(self, held: dict[tuple, Series], key: tuple, series: Series) -> None:
         """After a retraction, forget what now holds nothing, as if never seen.
 
         Otherwise an out-of-order delivery would leave zero-valued series (and a label
@@ -233,9 +235,9 @@ class Aggregates:
                 del series.hists[name]
         if any(series.totals) or series.hists:
             return
-        del self.series[key]
+        del held[key]
         for cap, value in self._labels_of(key):
-            if not any(value in other for other in self.series):
+            if not any(value in other for other in held):
                 cap.release(value)
 
     def _labels_of(self, key: tuple) -> list[tuple[LabelCap, str]]:

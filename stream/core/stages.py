@@ -264,13 +264,12 @@ class QueueStage:
             return Folded(new, [(route_of(fact), fact) for fact in derived], [])
         live: list[tuple[str, tuple | None]] = []
         keep = self.horizons.at(clock_ms).keep
-        aggregates = self.aggregates
-        aggregates.series = slice_.series  # updated in place; the shell stores the new Slice
+        add, series = self.aggregates.add, slice_.series  # in place; the shell stores the Slice
         for fact in fresh:
             if fact.kind == LIVE:
                 live.append(fact.labels)
             else:
-                aggregates.add(fact, keep)
+                add(series, fact, keep)
         return Folded(slice_._replace(seen=seen), [], live)
 
     def prune(self, slice_: Slice, clock_ms: int) -> Slice | None:
@@ -283,8 +282,7 @@ class QueueStage:
             kept = prune_history(history, self.horizons.at(clock_ms).horizon_ms) or EMPTY
             if (len(kept.inputs), len(kept.outputs)) != (len(history.inputs), len(history.outputs)):
                 history = kept
-        self.aggregates.series = slice_.series
-        dropped = self.aggregates.prune(clock_ms)
+        dropped = self.aggregates.prune(slice_.series, clock_ms)
         if not (slice_.series or history.inputs or slice_.health):
             return None
         if history is slice_.history and not dropped:
