@@ -33,49 +33,82 @@ CONTACT, TICKET, SURVEY, TEAM = "contact", "ticket", "survey", "team"
 
 
 class Layout:
-    """Index names of one series kind's vector."""
+    """Where each sum sits in one series kind's vector: static index constants.
 
-    def __init__(self, *names: str) -> None:
-        self.names = names
-        for index, name in enumerate(names):
-            setattr(self, name, index)
-        self.size = len(names)
+    A subclass numbers its fields 0, 1, 2 ... in order (checked at import) and sets
+    ``size``; the hot path indexes lists with them, so they are plain ints.
+    """
+
+    size = 0
+
+    def __init_subclass__(cls) -> None:
+        indexes = [v for k, v in vars(cls).items() if not k.startswith("_") and k != "size"]
+        if sorted(indexes) != list(range(cls.size)):
+            raise TypeError(f"{cls.__name__}: indexes must be 0 .. {cls.size - 1}, each once")
 
 
-C = Layout(
-    "offered",
-    "answered",
-    "abandoned",
-    "short_abandoned",
-    "answered_within",
-    "abandoned_within",
-    "transferred",
-    "wait_answered_ms",
-    "wait_abandoned_ms",
-    "handled",
-    "handle_ms",
-    "first_responses",
-    "first_response_ms",
-    "responses",
-    "response_ms",
-    "fcr_flagged",
-    "fcr_ok",
-)
-T = Layout(
-    "created",
-    "solved",
-    "reopened",
-    "first_replies",
-    "first_reply_ms",
-    "replies",
-    "reply_ms",
-    "resolutions",
-    "resolution_ms",
-    "solved_agent_comments",
-    "one_touch",
-)
-S = Layout("sent", "responses", "score_sum", "positive", "promoters", "detractors")
-A = Layout("esat_responses", "esat_positive", "busy_ms", "available_ms")
+class C(Layout):
+    """A contact series (queue, channel): counts, and the millisecond sums beside them."""
+
+    offered = 0
+    answered = 1
+    abandoned = 2
+    short_abandoned = 3
+    answered_within = 4
+    abandoned_within = 5
+    transferred = 6
+    wait_answered_ms = 7
+    wait_abandoned_ms = 8
+    handled = 9
+    handle_ms = 10
+    first_responses = 11
+    first_response_ms = 12
+    responses = 13
+    response_ms = 14
+    fcr_flagged = 15
+    fcr_ok = 16
+    size = 17
+
+
+class T(Layout):
+    """A ticket series (queue, priority)."""
+
+    created = 0
+    solved = 1
+    reopened = 2
+    first_replies = 3
+    first_reply_ms = 4
+    replies = 5
+    reply_ms = 6
+    resolutions = 7
+    resolution_ms = 8
+    solved_agent_comments = 9
+    one_touch = 10
+    size = 11
+
+
+class S(Layout):
+    """A survey series (kind, queue, channel)."""
+
+    sent = 0
+    responses = 1
+    score_sum = 2
+    positive = 3
+    promoters = 4
+    detractors = 5
+    size = 6
+
+
+class A(Layout):
+    """A team series (team)."""
+
+    esat_responses = 0
+    esat_positive = 1
+    busy_ms = 2
+    available_ms = 3
+    size = 4
+
+
 LAYOUTS = {CONTACT: C, TICKET: T, SURVEY: S, TEAM: A}
 
 
@@ -144,16 +177,18 @@ class Aggregates:
             F.ANSWERED: self._answered,
             F.ABANDONED: self._abandoned,
             F.TRANSFERRED: self._transferred,
-            F.HANDLED: self._timed(C.handled, "handle"),
-            F.FIRST_RESPONSE: self._timed(C.first_responses, "first_response"),
-            F.RESPONSE: self._timed(C.responses, "response"),
+            F.HANDLED: self._timed(C.handled, C.handle_ms, "handle"),
+            F.FIRST_RESPONSE: self._timed(C.first_responses, C.first_response_ms, "first_response"),
+            F.RESPONSE: self._timed(C.responses, C.response_ms, "response"),
             F.FCR: self._fcr,
             F.TICKET_CREATED: self._ticket_created,
             F.TICKET_SOLVED: self._ticket_solved,
             F.TICKET_REOPENED: self._ticket_reopened,
-            F.TICKET_FIRST_REPLY: self._ticket_timed(T.first_replies, "first_reply"),
-            F.TICKET_REPLY: self._ticket_timed(T.replies, "reply"),
-            F.TICKET_RESOLUTION: self._ticket_timed(T.resolutions, "resolution"),
+            F.TICKET_FIRST_REPLY: self._ticket_timed(
+                T.first_replies, T.first_reply_ms, "first_reply"
+            ),
+            F.TICKET_REPLY: self._ticket_timed(T.replies, T.reply_ms, "reply"),
+            F.TICKET_RESOLUTION: self._ticket_timed(T.resolutions, T.resolution_ms, "resolution"),
             F.SURVEY_SENT: self._survey_sent,
             F.SURVEY_RESPONSE: self._survey_response,
             F.ESAT: self._esat,
@@ -289,9 +324,9 @@ class Aggregates:
         seen = (("wait:transferred", fact.value),) if fact.value >= 0 else ()
         return self._contact(fact, ((C.transferred, 1),), seen)
 
-    def _timed(self, count_index: int, histogram: str) -> Callable[[Fact], tuple]:
+    def _timed(self, count: int, total_ms: int, histogram: str) -> Callable[[Fact], tuple]:
         def handler(fact: Fact) -> tuple:
-            changes = ((count_index, 1), (count_index + 1, fact.value))
+            changes = ((count, 1), (total_ms, fact.value))
             return self._contact(fact, changes, ((histogram, fact.value),))
 
         return handler
@@ -318,9 +353,9 @@ class Aggregates:
     def _ticket_reopened(self, fact: Fact) -> tuple:
         return self._ticket(fact, ((T.reopened, 1),))
 
-    def _ticket_timed(self, count_index: int, histogram: str) -> Callable[[Fact], tuple]:
+    def _ticket_timed(self, count: int, total_ms: int, histogram: str) -> Callable[[Fact], tuple]:
         def handler(fact: Fact) -> tuple:
-            changes = ((count_index, 1), (count_index + 1, fact.value))
+            changes = ((count, 1), (total_ms, fact.value))
             return self._ticket(fact, changes, ((histogram, fact.value),))
 
         return handler
