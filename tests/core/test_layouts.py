@@ -14,7 +14,7 @@ def test_every_layout_numbers_its_fields_densely() -> None:
 
 
 def test_a_gap_or_a_repeat_fails_at_import() -> None:
-    with pytest.raises(TypeError, match="indexes must be 0 .. 1"):
+    with pytest.raises(TypeError, match=r"indexes must be 0 \.\. 1"):
 
         class Gap(Layout):
             first = 0
