@@ -71,24 +71,25 @@ NOTHING = Applied(None, (), False, True)
 def order_key(rank: dict[str, int]) -> Callable[[tuple], tuple]:
     """Events sort by event time, then lifecycle rank, then (source, id) for stability."""
 
-    def key(event: tuple) -> tuple:
-        return (event[3], rank.get(event[5], 50), event[1], event[2])
+    def key(event: Any) -> tuple:
+        return (event.time_ms, rank.get(event.action, 50), event.source, event.id)
 
     return key
 
 
-def apply(lifecycle: Lifecycle, record: Record | None, event: tuple, key: str) -> Applied:
-    """Apply one event to an entity's record (None for an entity not seen yet)."""
+def apply(lifecycle: Lifecycle, record: Record | None, event: Any, key: str) -> Applied:
+    """Apply one event (any family: they share the header fields) to an entity's record
+    (None for an entity not seen yet)."""
     if record is None:
         start = lifecycle.start(key)
-        record = Record(start, (), start, event[3])
+        record = Record(start, (), start, event.time_ms)
     else:
-        source, ident = event[1], event[2]
+        source, ident = event.source, event.id
         for held in record.events:
-            if held[2] == ident and held[1] == source:
+            if held.id == ident and held.source == source:
                 return NOTHING
     events = record.events
-    last_ms = max(record.last_ms, event[3])
+    last_ms = max(record.last_ms, event.time_ms)
     sort_key = order_key(lifecycle.rank)
     if not events or sort_key(event) >= sort_key(events[-1]):
         moved = lifecycle.step(record.state, event)
@@ -135,7 +136,7 @@ def compact(lifecycle: Lifecycle, record: Record, horizon_ms: int) -> Record:
     """
     events = record.events
     cut = 0
-    while cut < len(events) and events[cut][3] < horizon_ms:
+    while cut < len(events) and events[cut].time_ms < horizon_ms:
         cut += 1
     if not cut:
         return record
