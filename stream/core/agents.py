@@ -11,10 +11,10 @@ from typing import ClassVar, NamedTuple
 
 from .events import AgentEvent
 from .facts import AGENT_TIME, Fact
+from .live import AgentPresence
 from .surveys import UNKNOWN
 from .timeutil import MINUTE_MS
 
-AGENT = "agent"
 #: The states occupancy is made of; time in others (away, offline) is not tracked.
 OCCUPANCY_STATES = frozenset({"available", "on_contact", "after_contact_work"})
 
@@ -49,10 +49,10 @@ class AgentLifecycle:
             state=event.state, since=event.time_ms, queues=queues, team=team
         ), facts
 
-    def live(self, state: AgentState) -> tuple | None:
+    def live(self, state: AgentState) -> AgentPresence | None:
         if state.state is None or state.state == "offline":
             return None
-        return (AGENT, state.state, state.queues, state.team, state.since)
+        return AgentPresence(state.state, state.queues, state.team, state.since)
 
     def expires_ms(self, state: AgentState, last_ms: int) -> int:
         return last_ms if state.state == "offline" else last_ms + self.stale_after_ms

@@ -29,8 +29,8 @@ from .facts import (
     TRANSFERRED,
     Fact,
 )
+from .live import Waiting
 
-WAITING = "waiting"
 _AFTER_DONE = frozenset({"message", "ended", "hold_ended"})
 
 
@@ -91,10 +91,10 @@ class ContactLifecycle:
             return (state, ()) if event.action in _AFTER_DONE else None
         return self._steps[event.action](state, event)
 
-    def live(self, state: ContactState) -> tuple | None:
+    def live(self, state: ContactState) -> Waiting | None:
         if state.waiting_since is None:
             return None
-        return (WAITING, state.queue, state.channel, state.waiting_since)
+        return Waiting(state.queue, state.channel, state.waiting_since)
 
     def expires_ms(self, state: ContactState, last_ms: int) -> int | None:
         return last_ms if state.done else last_ms + self.stale_after_ms

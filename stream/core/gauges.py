@@ -18,10 +18,9 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from .agents import AGENT, OCCUPANCY_STATES
+from .agents import OCCUPANCY_STATES
 from .config import Config
-from .contacts import WAITING
-from .tickets import TICKET
+from .live import AgentPresence, Descriptor, OpenTicket, Waiting
 
 ALREADY = float("-inf")  # the deadline of a ticket that is overdue whatever the time
 
@@ -31,11 +30,11 @@ class LiveSet:
 
     __slots__ = ("entries", "version")
 
-    def __init__(self, entries: dict[str, tuple] | None = None) -> None:
-        self.entries: dict[str, tuple] = entries if entries is not None else {}
+    def __init__(self, entries: dict[str, Descriptor] | None = None) -> None:
+        self.entries: dict[str, Descriptor] = entries if entries is not None else {}
         self.version = 0
 
-    def put(self, ref: str, descriptor: tuple | None) -> None:
+    def put(self, ref: str, descriptor: Descriptor | None) -> None:
         """Set an entity's descriptor; ``None``: it is no longer live here."""
         if descriptor is None:
             self.entries.pop(ref, None)
@@ -76,20 +75,20 @@ class Summary:
         self.deadlines: dict[tuple[str, str], list[float]] = {}  # unreplied, sorted
         targets = {p: config.first_reply_target_ms(p) for p in config.first_reply_target_seconds}
         for descriptor in live.entries.values():
-            tag = descriptor[0]
-            if tag == WAITING:
-                _, queue, channel, since = descriptor
+            kind = type(descriptor)
+            if kind is Waiting:
+                queue, channel, since = descriptor
                 self.waiting.setdefault((queue, channel), []).append(since)
-            elif tag == AGENT:
-                _, state, queues, team, since = descriptor
+            elif kind is AgentPresence:
+                state, queues, team, since = descriptor
                 if queues:  # a queue's copy: that queue first, then the agent's others
                     self.agents.setdefault((queues[0], state), []).append(since)
                     if state in OCCUPANCY_STATES:
                         self.serving.setdefault((queues[0], queues[1:]), []).append(since)
                 if team is not None and state in OCCUPANCY_STATES:
                     self.team_agents.append(TeamAgent(state, team, since))
-            elif tag == TICKET:
-                _, queue, priority, status, replied, active_ms, active_since = descriptor
+            elif kind is OpenTicket:
+                queue, priority, status, replied, active_ms, active_since = descriptor
                 key = (queue, priority, status)
                 self.tickets[key] = self.tickets.get(key, 0) + 1
                 if not replied:

@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from .agents import AGENT, AgentLifecycle
+from .agents import AgentLifecycle
 from .aggregates import Aggregates, Series, merge_series
 from .config import Config
-from .contacts import WAITING, ContactLifecycle
+from .contacts import ContactLifecycle
 from .customers import EMPTY, History
 from .customers import prune as prune_history
 from .customers import update as update_history
@@ -45,8 +45,9 @@ from .facts import (
     Fact,
 )
 from .health import Health
+from .live import AgentPresence, Descriptor
 from .surveys import SurveyLifecycle
-from .tickets import TICKET, TicketLifecycle
+from .tickets import TicketLifecycle
 from .timeutil import DAY_MS, FUTURE_TOLERANCE_MS, HOUR_MS, Horizons
 
 # What stage 1 did with one event (returned for tests, logs and the CLI).
@@ -113,7 +114,7 @@ def route_of(fact: Fact) -> str:
     return QUEUE + fact.labels[0]
 
 
-def split_live(descriptor: tuple | None) -> dict[str, tuple]:
+def split_live(descriptor: Descriptor | None) -> dict[str, Descriptor]:
     """A live descriptor's parts by route.
 
     An agent serving three queues is counted in each (cx_agents{queue}) and once in its
@@ -123,22 +124,19 @@ def split_live(descriptor: tuple | None) -> dict[str, tuple]:
     """
     if descriptor is None:
         return {}
-    tag = descriptor[0]
-    if tag == AGENT:
-        _, state, queues, team, since = descriptor
-        parts = {
-            QUEUE + q: (AGENT, state, (q, *(o for o in queues if o != q)), None, since)
+    if type(descriptor) is AgentPresence:
+        state, queues, team, since = descriptor
+        parts: dict[str, Descriptor] = {
+            QUEUE + q: AgentPresence(state, (q, *(o for o in queues if o != q)), None, since)
             for q in queues
         }
         if team is not None:
-            parts[TEAM + team] = (AGENT, state, (), team, since)
+            parts[TEAM + team] = AgentPresence(state, (), team, since)
         return parts
-    if tag in (WAITING, TICKET):
-        return {QUEUE + str(descriptor[1]): descriptor}
-    raise ValueError(f"unknown live descriptor {tag!r}")
+    return {QUEUE + str(descriptor.queue): descriptor}
 
 
-def live_changes(ref: str, before: tuple | None, after: tuple | None) -> list[Output]:
+def live_changes(ref: str, before: Descriptor | None, after: Descriptor | None) -> list[Output]:
     """LIVE outputs that move an entity's descriptor from ``before`` to ``after``."""
     if before == after:
         return []

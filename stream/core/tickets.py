@@ -21,8 +21,8 @@ from .facts import (
     TICKET_SOLVED,
     Fact,
 )
+from .live import OpenTicket
 
-TICKET = "ticket"
 _OPEN = frozenset(OPEN_TICKET_STATUSES)
 _FINISHED = frozenset({"solved", "closed"})
 
@@ -69,11 +69,10 @@ class TicketLifecycle:
             return None  # nothing to attribute it to until the ticket is known
         return self._steps[event.action](state, event)
 
-    def live(self, state: TicketState) -> tuple | None:
+    def live(self, state: TicketState) -> OpenTicket | None:
         if state.created_at is None or state.status not in _OPEN:
             return None
-        return (
-            TICKET,
+        return OpenTicket(
             state.queue,
             state.priority,
             state.status,
@@ -145,7 +144,7 @@ def _assigned(state: TicketState, event: TicketEvent) -> Step:
     return state._replace(queue=event.queue or state.queue), ()
 
 
-def first_reply_clock_ms(live: tuple, at_ms: int) -> int:
+def first_reply_clock_ms(live: OpenTicket, at_ms: int) -> int:
     """How long an open ticket's first-reply clock has run at ``at_ms``."""
-    active_ms, active_since = live[5], live[6]
+    active_ms, active_since = live.active_ms, live.active_since
     return active_ms + (max(0, at_ms - active_since) if active_since is not None else 0)

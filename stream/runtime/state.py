@@ -32,8 +32,8 @@ from typing import Any
 
 import faust
 
-from ..core.agents import AGENT
 from ..core.gauges import LiveSet
+from ..core.live import AgentPresence, Descriptor
 from ..core.stages import CUSTOMER, HEALTH, QUEUE, TEAM
 
 #: Key prefixes. In ``entities``: progress marks, and the entity families. In
@@ -124,13 +124,13 @@ def owned_partitions(app: faust.App, topic: str) -> set[int]:
     return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
 
 
-def live_group(descriptor: tuple) -> str:
+def live_group(descriptor: Descriptor) -> str:
     """Which live set a descriptor is kept in: its queue's (a team's, for the team copy
     of an agent), so that a change re-summarises one queue's set, not all of them."""
-    if descriptor[0] == AGENT:
-        queues, team = descriptor[2], descriptor[3]
-        return QUEUE + queues[0] if queues else TEAM + str(team)
-    return QUEUE + str(descriptor[1])
+    if type(descriptor) is AgentPresence:
+        queues = descriptor.queues
+        return QUEUE + queues[0] if queues else TEAM + str(descriptor.team)
+    return QUEUE + str(descriptor.queue)
 
 
 class Exported:

@@ -6,8 +6,7 @@ import random
 
 from tables import Table
 
-from stream.core.agents import AGENT
-from stream.core.contacts import WAITING
+from stream.core.live import AgentPresence, Waiting
 from stream.runtime.state import LIVE, Exported, TableState
 
 
@@ -35,7 +34,7 @@ def test_updates_keep_the_view_equal_to_a_fresh_one():
             kept.put_live(key, partition, None)
         else:
             descriptor = rnd.choice(
-                [(WAITING, queue, "voice", 1), (AGENT, "available", (queue,), None, 2)]
+                [Waiting(queue, "voice", 1), AgentPresence("available", (queue,), None, 2)]
             )
             slices.put(key, (partition, descriptor))
             kept.put_live(key, partition, descriptor)
