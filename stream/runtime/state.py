@@ -2,13 +2,14 @@
 
 Three kinds of values live in two tables, each stored with the partition it belongs to:
 
-- ``entities`` (stage 1): ``contact/C-1`` → ``(partition, offset, Record)``, the offset
-  of the last event applied to it; ``progress/cx.calls/3`` → ``(partition, offset)``,
-  the last offset of a source partition fully handled (written last in a checkpoint:
-  it is the checkpoint's commit mark).
-- ``slices`` (stage 2): ``q:billing`` → ``(partition, Slice)``; and the live entries,
-  ``live/q:billing/contact/C-1`` → ``(partition, descriptor)``: who waits in the queue,
-  which tickets are open, one small key each (a backlog would make a slice huge).
+- ``entities`` (stage 1): ``contact/C-1`` → ``HeldRecord(partition, offset, record)``,
+  the offset of the last event applied to it; ``progress/cx.calls/3`` →
+  ``Mark(partition, offset)``, the last offset of a source partition fully handled
+  (written last in a checkpoint: it is the checkpoint's commit mark).
+- ``slices`` (stage 2): ``q:billing`` → ``HeldSlice(partition, slice)``; and the live
+  entries, ``live/q:billing/contact/C-1`` → ``HeldLive(partition, descriptor)``: who
+  waits in the queue, which tickets are open, one small key each (a backlog would make
+  a slice huge).
 
 Why not plain ``table[key] = value``: a Faust table writes its changelog to the
 partition of the event being processed, one record per assignment, but a batch (a
@@ -28,13 +29,14 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import faust
 
+from ..core.entity import Record as EntityRecord
 from ..core.gauges import LiveSet
 from ..core.live import AgentPresence, Descriptor
-from ..core.stages import CUSTOMER, HEALTH, QUEUE, TEAM
+from ..core.stages import CUSTOMER, HEALTH, QUEUE, TEAM, Slice
 
 #: Key prefixes. In ``entities``: progress marks, and the entity families. In
 #: ``slices``: live entries, and the routes (see ``stream.core.stages``).
@@ -42,6 +44,31 @@ PROGRESS = "progress/"
 ENTITIES = ("contact/", "ticket/", "survey/", "agent/")
 LIVE = "live/"
 ROUTES = (QUEUE, TEAM, CUSTOMER, HEALTH)
+
+
+class HeldRecord(NamedTuple):
+    """An entity's record, with the offset of the last event applied to it."""
+
+    partition: int
+    offset: int
+    record: EntityRecord
+
+
+class Mark(NamedTuple):
+    """A source partition's progress: the last offset whose whole batch was handled."""
+
+    partition: int
+    offset: int
+
+
+class HeldSlice(NamedTuple):
+    partition: int
+    slice: Slice
+
+
+class HeldLive(NamedTuple):
+    partition: int
+    descriptor: Descriptor
 
 
 #: A changelog record: key and pickled value, None for a tombstone.
@@ -149,7 +176,7 @@ class Exported:
         self._groups: dict[str, str] = {}  # live key → group
         for key, value in slices.owned(partitions, (*ROUTES, LIVE)):
             if key.startswith(LIVE):
-                self.put_live(key, value[0], value[1])
+                self.put_live(key, value.partition, value.descriptor)
             else:
                 self.routes[key] = None
 

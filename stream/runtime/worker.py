@@ -42,10 +42,10 @@ from ..core.decode import Decoder
 from ..core.engine import evaluate_slices
 from ..core.evaluate import Evaluator, Family
 from ..core.events import DEADLETTER, SOURCE_TOPICS, Invalid
+from ..core.live import Descriptor
 from ..core.stages import (
     EntityStage,
     QueueStage,
-    Slice,
     empty_slice,
     invalid_output,
     ordinals,
@@ -63,6 +63,10 @@ from .state import (
     PROGRESS,
     ROUTES,
     Exported,
+    HeldLive,
+    HeldRecord,
+    HeldSlice,
+    Mark,
     TableState,
     encode,
     owned_partitions,
@@ -271,17 +275,17 @@ class Worker:
         """Stage 1 for one poll of event messages (in order per partition)."""
         clock = now_ms()
         stage, entities = self.entity_stage, self.entities
-        records: dict[str, tuple] = {}  # ref → (partition, offset, record), this batch
-        marks: dict[str, tuple] = {}  # progress key → (partition, offset)
+        records: dict[str, HeldRecord] = {}  # this batch's
+        marks: dict[str, Mark] = {}
         outputs: dict[str, list] = defaultdict(list)
         dead: list[Any] = []
         for message in batch:
             topic, partition, offset = message.topic, message.partition, message.offset
             mark_key = f"{PROGRESS}{topic}/{partition}"
             mark = marks.get(mark_key) or entities.get(mark_key)
-            if mark is not None and offset <= mark[1]:
+            if mark is not None and offset <= mark.offset:
                 continue  # redelivered: its whole batch was done before
-            marks[mark_key] = (partition, offset)
+            marks[mark_key] = Mark(partition, offset)
             self.processed[(topic, partition)] = offset
             source = f"{topic}/{partition}"
             logical = self.source_names[topic]
@@ -292,11 +296,11 @@ class Worker:
             else:
                 ref = stage.ref(decoded)
                 held = records.get(ref) or entities.get(ref)
-                if held is not None and held[1] >= offset:
+                if held is not None and held.offset >= offset:
                     continue  # applied before a crash; its outputs were delivered then
-                step = stage.step(decoded, held[2] if held else None, clock)
+                step = stage.step(decoded, held.record if held else None, clock)
                 if step.record is not None:
-                    records[ref] = (partition, offset, step.record)
+                    records[ref] = HeldRecord(partition, offset, step.record)
                 step_outputs = step.outputs
             for route, ident, fact in ordinals(step_outputs, source, offset):
                 outputs[route].append((ident, fact))
@@ -336,7 +340,7 @@ class Worker:
         """Housekeeping of stage 1: drop finished entities, compact old events."""
         removals: dict[int, list] = defaultdict(list)
 
-        def visit(ref: str, value: tuple) -> str | None:
+        def visit(ref: str, value: HeldRecord) -> str | None:
             partition, offset, record = value
             kept, changes = self.entity_stage.expire(ref, record, clock)
             removals[partition].extend(changes)
@@ -344,7 +348,7 @@ class Worker:
                 self.entities.delete(ref, partition)
                 return "dropped finished entities"
             if kept is not record:
-                self.entities.put(ref, (partition, offset, kept))
+                self.entities.put(ref, HeldRecord(partition, offset, kept))
                 return "compacted"
             return None
 
@@ -384,16 +388,16 @@ class Worker:
         """Stage 2 for one poll of facts messages (in order per partition)."""
         clock = now_ms()
         stage, slices = self.queue_stage, self.slices
-        touched: dict[str, tuple[int, Slice]] = {}
-        live: dict[str, tuple[int, tuple | None]] = {}  # live key → (partition, descriptor)
+        touched: dict[str, HeldSlice] = {}
+        live: dict[str, tuple[int, Descriptor | None]] = {}  # live key → (partition, descriptor)
         derived: dict[str, list] = defaultdict(list)
         for message in batch:
             route = message.key.decode()
             partition, offset = message.partition, message.offset
             self.processed[(message.topic, partition)] = offset
-            held = touched.get(route) or slices.get(route) or (partition, empty_slice())
-            folded = stage.apply(route, held[1], pickle.loads(message.value), clock)
-            touched[route] = (partition, folded.slice)
+            held = touched.get(route) or slices.get(route) or HeldSlice(partition, empty_slice())
+            folded = stage.apply(route, held.slice, pickle.loads(message.value), clock)
+            touched[route] = HeldSlice(partition, folded.slice)
             for ref, descriptor in folded.live:
                 live[f"{LIVE}{route}/{ref}"] = (partition, descriptor)
             source = f"{message.topic}/{partition}"
@@ -406,19 +410,19 @@ class Worker:
             if descriptor is None:
                 slices.delete(key, partition)
             else:
-                slices.put(key, (partition, descriptor))
+                slices.put(key, HeldLive(partition, descriptor))
             if exported is not None:
                 exported.put_live(key, partition, descriptor)
         for route, value in touched.items():
             slices.put(route, value)
             if exported is not None:
-                exported.put_route(route, value[0])
+                exported.put_route(route, value.partition)
         self._sweep_slices_step(clock)
 
     def _sweep_slices_step(self, clock: int) -> None:
         """Housekeeping of stage 2: drop empty routes, prune expired buckets."""
 
-        def visit(route: str, value: tuple) -> str | None:
+        def visit(route: str, value: HeldSlice) -> str | None:
             partition, slice_ = value
             kept = self.queue_stage.prune(slice_, clock)
             if kept is None:
@@ -427,7 +431,7 @@ class Worker:
                     self._exported.drop_route(route)
                 return "dropped empty routes"
             if kept is not slice_:
-                self.slices.put(route, (partition, kept))
+                self.slices.put(route, HeldSlice(partition, kept))
                 return "pruned routes"
             return None
 
@@ -498,7 +502,7 @@ class Worker:
             exported = Exported(self.slices, owned)
             # Kept only once recovered: a restore in progress writes the table alone.
             self._exported = exported if self.ready() else None
-        slices = [held[1] for route in exported.routes if (held := self.slices.get(route))]
+        slices = [held.slice for route in exported.routes if (held := self.slices.get(route))]
         return evaluate_slices(self.evaluator, slices, exported.live.values(), at_ms)
 
     def lag(self) -> Iterable[tuple[str, int, int]]:

@@ -7,7 +7,7 @@ import random
 from tables import Table
 
 from stream.core.live import AgentPresence, Waiting
-from stream.runtime.state import LIVE, Exported, TableState
+from stream.runtime.state import LIVE, Exported, HeldLive, HeldSlice, TableState
 
 
 def view(exported: Exported) -> tuple[list[str], dict[str, tuple]]:
@@ -25,7 +25,7 @@ def test_updates_keep_the_view_equal_to_a_fresh_one():
         queue, partition = f"q{number}", number % 3  # a route lives in one partition
         if rnd.random() < 0.3:
             route = f"q:{queue}"
-            slices.put(route, (partition, "slice"))
+            slices.put(route, HeldSlice(partition, "slice"))
             kept.put_route(route, partition)
             continue
         key = f"{LIVE}q:{queue}/contact/c{rnd.randrange(50)}"
@@ -36,7 +36,7 @@ def test_updates_keep_the_view_equal_to_a_fresh_one():
             descriptor = rnd.choice(
                 [Waiting(queue, "voice", 1), AgentPresence("available", (queue,), None, 2)]
             )
-            slices.put(key, (partition, descriptor))
+            slices.put(key, HeldLive(partition, descriptor))
             kept.put_live(key, partition, descriptor)
     routes, live = view(kept)
     fresh_routes, fresh_live = view(Exported(slices, owned))
