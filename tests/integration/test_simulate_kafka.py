@@ -22,48 +22,21 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+from sim_args import FLAGS, SETTINGS, START
 
 from stream.cli.main import main
 from stream.cli.simulate import Pacer, wants_kafka
 from stream.core.errors import CxkpiError
 from stream.core.timeutil import parse_time
 from stream.runtime.producer import Router
-from stream.sim import SimSettings, iter_events, to_json_line
+from stream.sim import iter_events, to_json_line
 
 pytestmark = pytest.mark.integration
-
-START = "2026-11-23T09:00:00Z"
-SIM = [
-    "--start",
-    START,
-    "--duration",
-    "900",
-    "--seed",
-    "4",
-    "--queues",
-    "3",
-    "--agents",
-    "12",
-    "--rate",
-    "60",
-    "--invalid",
-    "0.02",
-    "--duplicates",
-    "0.02",
-]
 
 
 def _expected(prefix: str) -> tuple[dict[tuple[str, bytes | None], list[bytes]], set[bytes]]:
     """(topic, key) → values in send order, straight from the library; invalid values."""
-    settings = SimSettings(
-        queues=3,
-        agents=12,
-        contacts_per_hour=60,
-        duration_s=900,
-        seed=4,
-        invalid=0.02,
-        duplicates=0.02,
-    )
+    settings = SETTINGS
     expected: dict[tuple[str, bytes | None], list[bytes]] = defaultdict(list)
     invalid: set[bytes] = set()
     for record in iter_events(settings, parse_time(START)):
@@ -79,12 +52,12 @@ async def test_kafka_holds_what_the_jsonl_output_holds(
     broker, topic_prefix, read_topic, tmp_path: Path, capsys
 ) -> None:
     out = tmp_path / "sim.jsonl"
-    assert main(["simulate", *SIM, "-o", str(out), "-q"]) == 0
+    assert main(["simulate", *FLAGS, "-o", str(out), "-q"]) == 0
     lines = out.read_bytes().splitlines()
     assert len(lines) > 100
     capsys.readouterr()
 
-    argv = ["simulate", *SIM, "--broker", broker.bootstrap, "--topic-prefix", topic_prefix]
+    argv = ["simulate", *FLAGS, "--broker", broker.bootstrap, "--topic-prefix", topic_prefix]
     assert await asyncio.to_thread(main, argv) == 0
     err = capsys.readouterr().err
     assert f"cxkpi simulate: {len(lines)} messages to Kafka at {broker.bootstrap}" in err
@@ -134,7 +107,7 @@ def test_only_the_broker_flag_chooses_kafka(monkeypatch) -> None:
 
 def test_environment_broker_keeps_stdout(monkeypatch, capsysbinary) -> None:
     monkeypatch.setenv("CXKPI_BROKER", "127.0.0.1:1")  # nobody there: must not be used
-    assert main(["simulate", *SIM, "-q"]) == 0
+    assert main(["simulate", *FLAGS, "-q"]) == 0
     assert capsysbinary.readouterr().out.count(b"\n") > 100
 
 

@@ -8,31 +8,15 @@ from pathlib import Path
 
 import orjson
 import pytest
+from sim_args import FLAGS, SETTINGS, START
 
 from stream.cli.main import main
 from stream.cli.simulate import paced, settings_from_args
 from stream.core.events import TOPIC_OF_TYPE
 from stream.core.timeutil import parse_time
-from stream.sim import SimSettings, iter_events, write_jsonl
+from stream.sim import iter_events, write_jsonl
 
-START = "2026-11-23T09:00:00Z"
-ARGS = [
-    "simulate",
-    "--start",
-    START,
-    "--duration",
-    "900",
-    "--seed",
-    "4",
-    "--queues",
-    "3",
-    "--agents",
-    "12",
-    "--rate",
-    "60",
-    "--invalid",
-    "0.02",
-]
+ARGS = ["simulate", *FLAGS]
 
 
 def test_writes_json_lines_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,10 +44,7 @@ def test_output_is_what_the_library_writes(
     assert main([*ARGS, "--quiet"]) == 0
     written = capsysbinary.readouterr().out
     expected = io.BytesIO()
-    settings = SimSettings(
-        queues=3, agents=12, contacts_per_hour=60, duration_s=900, seed=4, invalid=0.02
-    )
-    write_jsonl(iter_events(settings, parse_time(START)), expected)
+    write_jsonl(iter_events(SETTINGS, parse_time(START)), expected)
     assert written == expected.getvalue()
 
 
