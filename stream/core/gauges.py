@@ -137,8 +137,8 @@ class Gauges(NamedTuple):
         """
         shares: dict[str, dict[int, int]] = {}
         for (queue, others), n in self.serving.items():
-            per_k = shares.setdefault(queue, {})
-            per_k[1 + len(others)] = per_k.get(1 + len(others), 0) + n
+            per_k, k = shares.setdefault(queue, {}), 1 + len(others)
+            per_k[k] = per_k.get(k, 0) + n
         return {q: sum(n / k for k, n in sorted(per_k.items())) for q, per_k in shares.items()}
 
 
