@@ -22,13 +22,12 @@ from promql import (
     SL,
     WAIT,
     Q,
-    abandon_ratio,
-    asa,
+    about,
     config_line,
     mean,
     per_minute,
     quantile,
-    sl_ratio,
+    rebuilt,
 )
 
 
@@ -60,13 +59,9 @@ def operations() -> dict:
     )
     lay.add(
         timeseries(
-            "Service level ($window)",
-            "Answered within the threshold / "
-            "(answered + abandoned − short abandons) over the chosen window; "
-            "dashed: each queue's configured target.",
-            "percentunit",
+            *about("service_level", "($window)", "Dashed: each queue's configured target."),
             [
-                target(sl_ratio("$window", by), legend),
+                target(rebuilt("service_level", "$window", by), legend),
                 config_line("cx_config_service_level_target_ratio"),
             ],
             SL,
@@ -76,13 +71,9 @@ def operations() -> dict:
     )
     lay.add(
         timeseries(
-            "Abandonment ($window)",
-            "(Abandoned − short abandons) / (answered "
-            "+ abandoned − short abandons); dashed: each queue's alert "
-            "threshold.",
-            "percentunit",
+            *about("abandonment", "($window)", "Dashed: each queue's alert threshold."),
             [
-                target(abandon_ratio("$window", by), legend),
+                target(rebuilt("abandonment", "$window", by), legend),
                 config_line("cx_config_abandonment_alert_ratio"),
             ],
             ABANDON,
@@ -92,9 +83,7 @@ def operations() -> dict:
     )
     lay.add(
         timeseries(
-            "Waiting now",
-            "Contacts waiting in queue.",
-            "short",
+            *about("waiting"),
             [target(f"sum by ({by}) (cx_contacts_waiting{{{QC}}})", legend)],
             stack=True,
         ),
@@ -102,9 +91,7 @@ def operations() -> dict:
     )
     lay.add(
         timeseries(
-            "Longest wait",
-            "Wait of the longest-waiting contact.",
-            "s",
+            *about("longest_wait"),
             [target(f"max by ({by}) (cx_longest_wait_seconds{{{QC}}})", legend)],
             WAIT,
         ),
@@ -112,10 +99,8 @@ def operations() -> dict:
     )
     lay.add(
         timeseries(
-            "Speed of answer ($window)",
-            "Average wait of answered contacts.",
-            "s",
-            [target(asa("$window", by), legend)],
+            *about("speed_of_answer", "($window)"),
+            [target(rebuilt("speed_of_answer", "$window", by), legend)],
             WAIT,
         ),
         w=8,
@@ -180,11 +165,7 @@ def operations() -> dict:
     )
     lay.add(
         timeseries(
-            "First-contact resolution ($window)",
-            "Contacts resolved with no "
-            "other contact of the customer in the 24 h before / contacts "
-            "wrapped up with a resolved flag.",
-            "percentunit",
+            *about("fcr", "($window)"),
             [target(f"max by ({by}) (cx_fcr_ratio{{{QC}, {w}}})", legend)],
             limits=(0, 1),
         ),

@@ -1,8 +1,18 @@
-"""Every metric family cxkpi exports: name, type, labels and meaning, listed once.
+"""Every metric family and KPI cxkpi exports: name, type, labels and meaning, listed once.
 
-The evaluator fills these families, the exporter renders them, and a test checks that
-the README's metric reference lists exactly these. Names follow SPEC §6; families
-marked *extension* are additions the SPEC leaves open (documented in the README).
+The one place to start from when following a KPI:
+
+- ``SPECS``: the families. The evaluator (``core/evaluate.py``) fills them, the exporter
+  renders them, and a test checks that the README's metric reference lists exactly
+  these. Names follow SPEC §6; families marked *extension* are additions the SPEC
+  leaves open (documented in the README). ``rules`` are the recording rules that
+  aggregate a family across workers.
+- ``KPIS``: the KPIs as wallboards show them (title, unit, family), and for the ratios
+  that recording rules rebuild across workers and channels, the ``PARTS`` they divide.
+
+``prometheus/build_rules.py`` writes ``prometheus/rules/recording.yml`` from this
+module, ``grafana/build_dashboards.py`` takes panel titles, units and descriptions from
+it, and so does the built-in wallboard (``export/wallboard.py``).
 """
 
 from __future__ import annotations
@@ -10,20 +20,40 @@ from __future__ import annotations
 from typing import NamedTuple
 
 
+class Rule(NamedTuple):
+    """A recording rule over one family: ``operation`` (sum, max or rate5m) by ``level``,
+    recorded as ``level:family:operation`` (counters lose ``_total``)."""
+
+    operation: str
+    level: tuple[str, ...]
+    why: str = ""  # written above the rule in recording.yml
+
+
 class Spec(NamedTuple):
     name: str  # full exposition name (counters end in _total)
     kind: str  # gauge | counter | histogram
     labels: tuple[str, ...]
     help: str
+    rules: tuple[Rule, ...] = ()
 
 
 QC = ("queue", "channel")
 QP = ("queue", "priority")
 W = ("window",)
+RATE_QC = (Rule("rate5m", QC, "Counter rates per queue and channel (contacts per second)."),)
+RATE_QP = (Rule("rate5m", QP),)
+RATE_TOPIC = (Rule("rate5m", ("topic",)),)
+MAX_QUEUE = (Rule("max", ("queue",)),)
 
 SPECS: tuple[Spec, ...] = (
     # live gauges
-    Spec("cx_contacts_waiting", "gauge", QC, "Contacts waiting in the queue now."),
+    Spec(
+        "cx_contacts_waiting",
+        "gauge",
+        QC,
+        "Contacts waiting in the queue now.",
+        rules=(Rule("sum", QC),),
+    ),
     Spec(
         "cx_oldest_waiting_enqueued_timestamp_seconds",
         "gauge",
@@ -35,6 +65,7 @@ SPECS: tuple[Spec, ...] = (
         "gauge",
         QC,
         "How long the contact waiting longest has waited so far (0 when nobody waits).",
+        rules=(Rule("max", QC),),
     ),
     Spec(
         "cx_agents",
@@ -47,6 +78,7 @@ SPECS: tuple[Spec, ...] = (
         "gauge",
         (*QP, "status"),
         "Open tickets by status (new, open, pending, on_hold).",
+        rules=(Rule("sum", ("queue",)),),
     ),
     Spec(
         "cx_tickets_first_reply_overdue",
@@ -54,6 +86,7 @@ SPECS: tuple[Spec, ...] = (
         QP,
         "Open tickets without a public agent reply past their priority's first-reply target "
         "(the clock pauses while pending or on hold).",
+        rules=(Rule("sum", QP),),
     ),
     # forward-looking (see forecast.py)
     Spec(
@@ -62,6 +95,7 @@ SPECS: tuple[Spec, ...] = (
         QC,
         "Estimated wait of a contact joining the queue now: (waiting × (1 − abandonment) + 1)"
         " × AHT / agents serving, 0 with an idle agent, else the longest wait.",
+        rules=(Rule("max", QC),),
     ),
     Spec(
         "cx_agents_required",
@@ -69,6 +103,14 @@ SPECS: tuple[Spec, ...] = (
         QC,
         "Fewest agents meeting the queue's service-level target at the 15-minute offered rate"
         " and AHT: Erlang A with the patience its abandons show, Erlang C without abandons.",
+        rules=(
+            Rule(
+                "sum",
+                ("queue",),
+                "Agents are shared by a queue's channels, so the staffing that pages is the "
+                "queue's, summed over its channels (each exported by one worker).",
+            ),
+        ),
     ),
     Spec(
         "cx_agents_required_gap",
@@ -76,30 +118,50 @@ SPECS: tuple[Spec, ...] = (
         QC,
         "Agents required minus the agents serving the channel now (its share of the queue's"
         " agents by offered load; an agent in k queues counts 1/k). Positive: understaffed.",
+        rules=(Rule("sum", ("queue",)),),
     ),
     # counters
-    Spec("cx_contacts_offered_total", "counter", QC, "Contacts queued, including transfers in."),
-    Spec("cx_contacts_answered_total", "counter", QC, "Contacts answered by an agent."),
+    Spec(
+        "cx_contacts_offered_total",
+        "counter",
+        QC,
+        "Contacts queued, including transfers in.",
+        rules=RATE_QC,
+    ),
+    Spec(
+        "cx_contacts_answered_total", "counter", QC, "Contacts answered by an agent.", rules=RATE_QC
+    ),
     Spec(
         "cx_contacts_abandoned_total",
         "counter",
         QC,
         "Contacts abandoned while waiting (short abandons included).",
+        rules=RATE_QC,
     ),
     Spec(
         "cx_contacts_short_abandoned_total",
         "counter",
         QC,
         "Contacts abandoned before the short-abandon threshold.",
+        rules=RATE_QC,
     ),
-    Spec("cx_contacts_transferred_total", "counter", QC, "Contacts transferred out of the queue."),
-    Spec("cx_tickets_created_total", "counter", QP, "Tickets created."),
-    Spec("cx_tickets_solved_total", "counter", QP, "Ticket status changes to solved."),
+    Spec(
+        "cx_contacts_transferred_total",
+        "counter",
+        QC,
+        "Contacts transferred out of the queue.",
+        rules=RATE_QC,
+    ),
+    Spec("cx_tickets_created_total", "counter", QP, "Tickets created.", rules=RATE_QP),
+    Spec(
+        "cx_tickets_solved_total", "counter", QP, "Ticket status changes to solved.", rules=RATE_QP
+    ),
     Spec(
         "cx_tickets_reopened_total",
         "counter",
         QP,
         "Ticket status changes from solved or closed back to an open status.",
+        rules=RATE_QP,
     ),
     Spec("cx_surveys_sent_total", "counter", ("survey", *QC), "Surveys sent, by kind."),
     Spec("cx_survey_responses_total", "counter", ("survey", *QC), "Survey responses, by kind."),
@@ -108,12 +170,14 @@ SPECS: tuple[Spec, ...] = (
         "counter",
         ("topic", "type"),
         "Valid events consumed (duplicates, late and future ones included).",
+        rules=RATE_TOPIC,
     ),
     Spec(
         "cx_events_invalid_total",
         "counter",
         ("topic", "reason"),
         "Messages that were not valid events; they went to the dead-letter topic.",
+        rules=RATE_TOPIC,
     ),
     Spec(
         "cx_events_duplicate_total",
@@ -286,6 +350,7 @@ SPECS: tuple[Spec, ...] = (
         "gauge",
         ("topic",),
         "Evaluation time minus the newest event time seen on the topic.",
+        rules=(Rule("max", ("topic",)),),
     ),
     Spec("cx_build_info", "gauge", ("version",), "Always 1; the cxkpi version."),
     # configuration, so dashboards and alerts take thresholds from the one config
@@ -294,24 +359,28 @@ SPECS: tuple[Spec, ...] = (
         "gauge",
         ("queue",),
         "Extension: configured service-level target of the queue.",
+        rules=MAX_QUEUE,
     ),
     Spec(
         "cx_config_service_level_threshold_seconds",
         "gauge",
         ("queue",),
         "Extension: configured service-level threshold of the queue.",
+        rules=MAX_QUEUE,
     ),
     Spec(
         "cx_config_abandonment_alert_ratio",
         "gauge",
         ("queue",),
         "Extension: configured abandonment alert level of the queue.",
+        rules=MAX_QUEUE,
     ),
     Spec(
         "cx_config_csat_target_ratio",
         "gauge",
         ("queue",),
         "Extension: configured CSAT target of the queue.",
+        rules=MAX_QUEUE,
     ),
     Spec(
         "cx_config_first_reply_target_seconds",
@@ -322,3 +391,149 @@ SPECS: tuple[Spec, ...] = (
 )
 
 BY_NAME = {spec.name: spec for spec in SPECS}
+
+
+# -- KPIs as the wallboards show them ------------------------------------------------
+
+
+class Part(NamedTuple):
+    """A numerator or denominator, as recording rules sum it per queue, channel and window
+    from the worker's ``cx_window_contacts``: the ``plus`` outcomes minus the ``minus``
+    ones, each count weighted by the window gauge ``weight`` when one is named (a mean's
+    total: mean speed of answer × answered = the wait of the answered)."""
+
+    name: str  # recorded as queue_channel_window:<name>:sum
+    help: str
+    plus: tuple[str, ...]
+    minus: tuple[str, ...] = ()
+    weight: str = ""
+
+
+class Kpi(NamedTuple):
+    """A KPI defined once: the wallboards' title and unit, the family and label values
+    that hold it (computed in ``core/evaluate.py``), and for a ratio or mean that the
+    recording rules rebuild across workers and channels, the parts it divides, recorded
+    as ``level:<record>:ratio`` (``:mean`` for seconds)."""
+
+    title: str
+    unit: str  # ratio | seconds | count
+    family: str
+    select: tuple[tuple[str, str], ...] = ()  # label values picking the samples
+    help: str = ""  # where the family's help does not say it: the selected samples'
+    record: str = ""
+    numerator: Part | None = None
+    denominator: Part | None = None
+
+
+ANSWERED = Part("cx_window_contacts_answered", "Contacts answered in the window.", ("answered",))
+COUNTED_ABANDONS = Part(
+    "cx_window_contacts_abandoned_counted",
+    "Abandons that count against the queue: abandoned − short_abandoned.",
+    ("abandoned",),
+    ("short_abandoned",),
+)
+PARTS: tuple[Part, ...] = (
+    ANSWERED,
+    Part(
+        "cx_window_contacts_sl_met",
+        "Service level's numerator, under the queue's configured mode.",
+        ("sl_met",),
+    ),
+    Part(
+        "cx_window_contacts_sl_eligible",
+        "Service level's denominator under the queue's configured mode.",
+        ("sl_eligible",),
+    ),
+    COUNTED_ABANDONS,
+    Part(
+        "cx_window_contacts_counted",
+        "Abandonment's denominator, every mode: answered + abandoned − short_abandoned.",
+        ("answered", "abandoned"),
+        ("short_abandoned",),
+    ),
+    Part(
+        "cx_answered_wait_seconds",
+        "Total wait of the answered: mean speed of answer × answered, so that it can be "
+        "summed over channels before dividing.",
+        ("answered",),
+        weight="cx_average_speed_of_answer_seconds",
+    ),
+)
+PART = {part.name: part for part in PARTS}
+
+KPIS: dict[str, Kpi] = {
+    "waiting": Kpi("Waiting", "count", "cx_contacts_waiting"),
+    "longest_wait": Kpi("Longest wait", "seconds", "cx_longest_wait_seconds"),
+    "estimated_wait": Kpi("Estimated wait", "seconds", "cx_estimated_wait_seconds"),
+    "agents_short": Kpi("Agents short", "count", "cx_agents_required_gap"),
+    "service_level": Kpi(
+        "Service level",
+        "ratio",
+        "cx_service_level_ratio",
+        record="cx_service_level",
+        numerator=PART["cx_window_contacts_sl_met"],
+        denominator=PART["cx_window_contacts_sl_eligible"],
+    ),
+    "abandonment": Kpi(
+        "Abandoned",
+        "ratio",
+        "cx_abandonment_ratio",
+        record="cx_abandonment",
+        numerator=COUNTED_ABANDONS,
+        denominator=PART["cx_window_contacts_counted"],
+    ),
+    "speed_of_answer": Kpi(
+        "Speed of answer",
+        "seconds",
+        "cx_average_speed_of_answer_seconds",
+        record="cx_speed_of_answer_seconds",
+        numerator=PART["cx_answered_wait_seconds"],
+        denominator=ANSWERED,
+    ),
+    "csat": Kpi("CSAT", "ratio", "cx_csat_ratio"),
+    "fcr": Kpi("First-contact resolution", "ratio", "cx_fcr_ratio"),
+    "offered": Kpi(
+        "Offered",
+        "count",
+        "cx_window_contacts",
+        (("outcome", "offered"),),
+        "Contacts queued, transfers in included.",
+    ),
+    "answered": Kpi(
+        "Answered",
+        "count",
+        "cx_window_contacts",
+        (("outcome", "answered"),),
+        "Contacts answered by an agent.",
+    ),
+    "agents_available": Kpi(
+        "Agents available",
+        "count",
+        "cx_agents",
+        (("state", "available"),),
+        "Agents of the queue ready for a contact now.",
+    ),
+    "agents_on_contact": Kpi(
+        "Agents on contact",
+        "count",
+        "cx_agents",
+        (("state", "on_contact"),),
+        "Agents of the queue talking or chatting now.",
+    ),
+    "agents_in_wrap_up": Kpi(
+        "Agents in wrap-up",
+        "count",
+        "cx_agents",
+        (("state", "after_contact_work"),),
+        "Agents of the queue in after-contact work now.",
+    ),
+    "agents_away": Kpi(
+        "Agents away",
+        "count",
+        "cx_agents",
+        (("state", "away"),),
+        "Agents of the queue logged in but away (break, meeting, training) now.",
+    ),
+    "tickets_open": Kpi("Tickets open", "count", "cx_tickets_open"),
+    "first_reply_overdue": Kpi("First reply overdue", "count", "cx_tickets_first_reply_overdue"),
+}

@@ -13,28 +13,45 @@ from collections.abc import Iterable
 from html import escape
 from typing import NamedTuple
 
+from ..core.catalog import KPIS, Kpi
 from ..core.evaluate import Family
 from ..core.timeutil import format_time
 
 REFRESH_S = 5
 
 
+class Column(NamedTuple):
+    """One KPI of the catalog, in one window (none for the live gauges)."""
+
+    key: str
+    window: str = ""
+
+    @property
+    def kpi(self) -> Kpi:
+        return KPIS[self.key]
+
+    @property
+    def title(self) -> str:
+        return f"{self.kpi.title} {self.window}".strip()
+
+
 class Row(NamedTuple):
     queue: str
     channel: str
-    values: dict[str, float]
+    values: dict[Column, float]
 
 
-#: Column → (family, required labels); per (queue, channel) unless the family has none.
-COLUMNS: tuple[tuple[str, str, dict[str, str]], ...] = (
-    ("waiting", "cx_contacts_waiting", {}),
-    ("longest wait", "cx_longest_wait_seconds", {}),
-    ("service level 15m", "cx_service_level_ratio", {"window": "15m"}),
-    ("service level today", "cx_service_level_ratio", {"window": "today"}),
-    ("abandoned 15m", "cx_abandonment_ratio", {"window": "15m"}),
-    ("speed of answer 15m", "cx_average_speed_of_answer_seconds", {"window": "15m"}),
-    ("CSAT today", "cx_csat_ratio", {"window": "today"}),
+#: Per (queue, channel); titles, units and families come from the catalog.
+COLUMNS: tuple[Column, ...] = (
+    Column("waiting"),
+    Column("longest_wait"),
+    Column("service_level", "15m"),
+    Column("service_level", "today"),
+    Column("abandonment", "15m"),
+    Column("speed_of_answer", "15m"),
+    Column("csat", "today"),
 )
+WAITING, LONGEST_WAIT = COLUMNS[:2]
 #: Per-queue settings the colours compare with.
 TARGETS = {
     "cx_config_service_level_target_ratio": "sl_target",
@@ -48,10 +65,13 @@ def rows_of(families: Iterable[Family]) -> tuple[list[Row], dict[str, dict[str, 
     rows: dict[tuple[str, str], Row] = {}
     targets: dict[str, dict[str, float]] = {}
     by_name = {family.name: family for family in families}
-    for column, name, required in COLUMNS:
-        family = by_name.get(name)
+    for column in COLUMNS:
+        family = by_name.get(column.kpi.family)
         if family is None:
             continue
+        required = dict(column.kpi.select)
+        if column.window:
+            required["window"] = column.window
         for label_values, value in family.samples:
             labels = dict(zip(family.labels, label_values, strict=True))
             if any(labels.get(k) != v for k, v in required.items()):
@@ -65,7 +85,7 @@ def rows_of(families: Iterable[Family]) -> tuple[list[Row], dict[str, dict[str, 
             targets.setdefault(label_values[0], {})[target] = float(value)  # type: ignore[arg-type]
     ordered = sorted(
         rows.values(),
-        key=lambda r: (-r.values.get("waiting", 0), -r.values.get("longest wait", 0), r[:2]),
+        key=lambda r: (-r.values.get(WAITING, 0), -r.values.get(LONGEST_WAIT, 0), r[:2]),
     )
     return ordered, targets
 
@@ -75,33 +95,38 @@ def _seconds(value: float) -> str:
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
-def _cell(column: str, value: float | None, target: dict[str, float]) -> str:
+def _state(key: str, value: float, target: dict[str, float]) -> str:
+    """Colours as the alert rules judge: against the queue's configured targets."""
+    if key == "service_level" and "sl_target" in target:
+        return "bad" if value < target["sl_target"] else "good"
+    if key == "abandonment" and "abandon_alert" in target:
+        return "bad" if value > target["abandon_alert"] else "good"
+    if key == "longest_wait" and "threshold" in target:
+        limit = target["threshold"]
+        return "bad" if value > 3 * limit else "warn" if value > limit else "good"
+    return ""
+
+
+def _cell(column: Column, value: float | None, target: dict[str, float]) -> str:
     if value is None:
         return '<td class="none">–</td>'
-    state = ""
-    if column.startswith("service level") and "sl_target" in target:
-        state = "bad" if value < target["sl_target"] else "good"
-    elif column.startswith("abandoned") and "abandon_alert" in target:
-        state = "bad" if value > target["abandon_alert"] else "good"
-    elif column == "longest wait" and "threshold" in target:
-        limit = target["threshold"]
-        state = "bad" if value > 3 * limit else "warn" if value > limit else "good"
-    if column in ("longest wait", "speed of answer 15m"):
+    unit = column.kpi.unit
+    if unit == "seconds":
         text = _seconds(value)
-    elif column == "waiting":
+    elif unit == "count":
         text = f"{value:.0f}"
     else:
         text = f"{value * 100:.0f}%"
-    return f'<td class="{state}">{text}</td>'
+    return f'<td class="{_state(column.key, value, target)}">{text}</td>'
 
 
 def wallboard_html(families: Iterable[Family], at_ms: int) -> bytes:
     rows, targets = rows_of(families)
-    head = "".join(f"<th>{escape(column)}</th>" for column, _, _ in COLUMNS)
+    head = "".join(f"<th>{escape(column.title)}</th>" for column in COLUMNS)
     body = []
     for row in rows:
         target = targets.get(row.queue, {})
-        cells = "".join(_cell(c, row.values.get(c), target) for c, _, _ in COLUMNS)
+        cells = "".join(_cell(c, row.values.get(c), target) for c in COLUMNS)
         body.append(f"<tr><th>{escape(row.queue)}</th><td>{escape(row.channel)}</td>{cells}</tr>")
     if not body:
         body.append(f'<tr><td colspan="{len(COLUMNS) + 2}">no contacts yet</td></tr>')

@@ -4,6 +4,8 @@ conventions the rules promise (names, labels, annotations, runbooks, thresholds)
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -26,6 +28,17 @@ from .tools import (
 ALERTS = list(rules("alert"))
 RECORDS = list(rules("record"))
 RUNBOOK = ROOT / "docs" / "alerts.md"
+
+
+def test_committed_recording_rules_are_what_the_generator_makes():
+    done = subprocess.run(
+        [sys.executable, str(PROMETHEUS_DIR / "build_rules.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_promtool_check_config():
