@@ -21,7 +21,7 @@ from ..runtime.kafka_settings import (
 )
 
 if TYPE_CHECKING:
-    from ..runtime.producer import ProducerOptions
+    from ..runtime.producer import ProducerOptions, TopicLayout
 
 
 def at_least(minimum: float, convert: Callable[[str], float]) -> Callable[[str], float]:
@@ -234,4 +234,13 @@ def producer_options_from_args(args: argparse.Namespace) -> ProducerOptions:
         content_mode=args.content_mode,
         idempotent=args.idempotent,
         connect_timeout=args.connect_timeout,
+    )
+
+
+def topic_layout(args: argparse.Namespace) -> TopicLayout:
+    """The topic flags of ``add_topic_arguments`` as the runtime takes them."""
+    from ..runtime.producer import TopicLayout
+
+    return TopicLayout(
+        args.topic_prefix, args.partitions, args.replication_factor, args.create_topics
     )

@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from ..core.events import SOURCE_TOPICS
-
 if TYPE_CHECKING:
     from ..runtime.kafka_settings import KafkaSettings
     from ..runtime.producer import Stats
@@ -41,22 +39,17 @@ async def create_source_topics(
     extra: tuple[str, ...] = (),
     out: TextIO | None = None,
 ) -> list[str]:
-    """Create the missing cx.* topics (and ``extra``) unless --no-create-topics; say which.
+    """``runtime.producer.create_source_topics`` with the command's topic flags; the
+    topics created are said on ``out`` (stderr) unless --quiet."""
+    from ..runtime.producer import create_source_topics as create
+    from .args import topic_layout
 
-    Explicit partitions matter: a broker that auto-creates topics picks its own count,
-    and the worker's tables must be co-partitioned with its sources.
-    """
-    from ..runtime.producer import ensure_topics
+    def say(text: str) -> None:
+        print(text, file=out or sys.stderr)
 
-    if not args.create_topics:
-        return []
-    topics = [args.topic_prefix + t for t in SOURCE_TOPICS]
-    wanted = list(dict.fromkeys([*topics, *extra]))
-    created = await ensure_topics(settings, wanted, args.partitions, args.replication_factor)
-    if created and not getattr(args, "quiet", False):
-        names = ", ".join(created)
-        print(f"created topics {names} ({args.partitions} partitions)", file=out or sys.stderr)
-    return created
+    return await create(
+        settings, topic_layout(args), extra, None if getattr(args, "quiet", False) else say
+    )
 
 
 class Progress:

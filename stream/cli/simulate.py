@@ -6,8 +6,8 @@ every record to its destination:
 
 - a JSON Lines *sink* (file or stdout): a context manager yielding a function that
   takes one ``Record(topic, key, value)``, chosen by ``open_sink``;
-- Kafka (``--broker``): ``publish_records`` sends each record to its topic, keyed by
-  its entity id, through ``EventProducer``.
+- Kafka (``--broker``): ``runtime.publishing.publish_records`` sends each record to
+  its topic, keyed by its entity id, through ``EventProducer``.
   That path is asyncio because aiokafka is, and it is the one ``cxkpi demo`` reuses
   in-process. It sends the simulator's own topic and key rather than re-routing the
   serialised line, so an invalid message keeps the topic and key of the event it was
@@ -19,25 +19,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..core.errors import CxkpiError
 from ..core.timeutil import format_time, parse_time
+from ..runtime.publishing import Pacer, paced, publish_records
 from ..sim import FaultCounts, Record, SimSettings, iter_timed, to_json_line
 from ..sim.settings import CHANNELS, CURVES
 from .args import add_producer_arguments, add_topic_arguments, fraction, positive_int
 
 if TYPE_CHECKING:
     from ..runtime.kafka_settings import KafkaSettings
-    from ..runtime.producer import EventProducer, ProducerOptions
+    from ..runtime.producer import ProducerOptions
 
-T = TypeVar("T")
 
 #: Receives one record at a time; what it does with it (write, publish) is its business.
 Sink = Callable[[Record], None]
@@ -293,115 +292,6 @@ def wants_kafka(args: argparse.Namespace) -> bool:
     if args.output is not None:
         raise CxkpiError("--output and --broker exclude each other: write a file or publish")
     return True
-
-
-class Pacer:
-    """When to send each record: ``speed`` times real time from the first one.
-
-    With ``catch_up`` a record is also held until its emission time has come on the
-    wall clock, so a simulation started in the past fast-forwards to the present and
-    then runs in real time: a live worker ignores events more than 5 minutes ahead of
-    its clock as skew, which plain ``speed > 1`` from now would produce within minutes.
-    """
-
-    __slots__ = ("_began", "_clock", "_monotonic", "catch_up", "speed", "start_ms")
-
-    def __init__(
-        self,
-        start_ms: int,
-        speed: float = 1.0,
-        *,
-        catch_up: bool = False,
-        monotonic: Callable[[], float] = time.monotonic,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        if speed <= 0:
-            raise CxkpiError("--speed must be greater than 0")
-        self.start_ms, self.speed, self.catch_up = start_ms, speed, catch_up
-        self._monotonic, self._clock = monotonic, clock
-        self._began = monotonic()
-
-    def delay(self, emit_ms: int) -> float:
-        """Seconds to wait before sending a record due at ``emit_ms`` (≤ 0: send now)."""
-        wait = self._began + (emit_ms - self.start_ms) / 1000 / self.speed - self._monotonic()
-        if self.catch_up:
-            wait = max(wait, emit_ms / 1000 - self._clock())
-        return wait
-
-    def lag(self) -> float:
-        """Seconds the paced position trails the wall clock; 0 once it has caught up.
-
-        Independent of how dense the traffic is, unlike the time of the last record.
-        """
-        position = self.start_ms / 1000 + (self._monotonic() - self._began) * self.speed
-        return max(0.0, self._clock() - position)
-
-
-def paced(
-    timed: Iterable[tuple[int, T]],
-    start_ms: int,
-    speed: float = 1.0,
-    monotonic: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    *,
-    catch_up: bool = False,
-    clock: Callable[[], float] = time.time,
-) -> Iterator[tuple[int, T]]:
-    """Hold each record back until its emission time has come (see ``Pacer``)."""
-    pacer = Pacer(start_ms, speed, catch_up=catch_up, monotonic=monotonic, clock=clock)
-    for emit_ms, record in timed:
-        wait = pacer.delay(emit_ms)
-        if wait > 0:
-            sleep(wait)
-        yield emit_ms, record
-
-
-#: Records sent between two explicit yields to the event loop when nothing waits: the
-#: generator is synchronous, and signals, acknowledgements and (in the demo) the
-#: supervisor need the loop now and then even at full speed.
-_YIELD_EVERY = 256
-
-
-async def publish_records(
-    timed: Iterable[tuple[int, Record]],
-    producer: EventProducer,
-    stop: asyncio.Event,
-    *,
-    topic_prefix: str = "",
-    pacer: Pacer | None = None,
-    on_sent: Callable[[int], None] | None = None,
-) -> int | None:
-    """Send records to ``topic_prefix + record.topic`` keyed by ``record.key`` until
-    ``timed`` ends or ``stop`` is set; returns the emission time of the last one sent.
-
-    Values are the exact JSON Lines bytes without the newline (invalid ones as they
-    are), so Kafka holds what a file would; in binary content mode an event's
-    attributes go in ``ce_*`` headers instead. ``on_sent(emit_ms)`` runs after each send
-    (progress). Acknowledgements are not awaited here: flush the producer after.
-    """
-    last: int | None = None
-    stats = producer.stats
-    for count, (emit_ms, record) in enumerate(timed):
-        if pacer is not None:
-            wait = pacer.delay(emit_ms)
-            if wait > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), wait)
-        if count % _YIELD_EVERY == 0:
-            await asyncio.sleep(0)
-        if stop.is_set():
-            break
-        value, topic = record.value, topic_prefix + record.topic
-        key = record.key.encode("utf-8", "surrogatepass") if record.key is not None else None
-        if isinstance(value, bytes):  # a deliberately broken message: sent as it is
-            await producer.send(topic, value, key)
-            stats.invalid += 1
-        else:
-            await producer.send_event(topic, value, key)
-        last = emit_ms
-        if on_sent is not None:
-            on_sent(emit_ms)
-    return last
 
 
 def run(args: argparse.Namespace) -> int:

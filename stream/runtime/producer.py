@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -27,7 +28,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 
 from ..core.binding import to_binary
 from ..core.errors import CxkpiError
-from ..core.events import CALLS, KEY_FIELD_OF_PREFIX, TOPIC_OF_TYPE
+from ..core.events import CALLS, KEY_FIELD_OF_PREFIX, SOURCE_TOPICS, TOPIC_OF_TYPE
 from .kafka_probe import diagnose
 from .kafka_settings import KafkaSettings
 
@@ -330,4 +331,35 @@ async def ensure_topics(
             f"cannot create topics on {settings.describe()} ({'; '.join(failed)}); create "
             "them yourself and pass --no-create-topics"
         )
+    return created
+
+
+class TopicLayout(NamedTuple):
+    """Where the source topics are, and how missing ones are created (--topic-prefix,
+    --partitions, --replication-factor, --no-create-topics)."""
+
+    prefix: str = ""
+    partitions: int = 8
+    replication_factor: int = 1
+    create: bool = True
+
+
+async def create_source_topics(
+    settings: KafkaSettings,
+    layout: TopicLayout,
+    extra: tuple[str, ...] = (),
+    say: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Create the missing cx.* topics (and ``extra``) unless told not to; say which.
+
+    Explicit partitions matter: a broker that auto-creates topics picks its own count,
+    and the worker's tables must be co-partitioned with its sources.
+    """
+    if not layout.create:
+        return []
+    topics = [layout.prefix + t for t in SOURCE_TOPICS]
+    wanted = list(dict.fromkeys([*topics, *extra]))
+    created = await ensure_topics(settings, wanted, layout.partitions, layout.replication_factor)
+    if created and say is not None:
+        say(f"created topics {', '.join(created)} ({layout.partitions} partitions)")
     return created

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from stream.cli.demo import port_in_use
 from stream.cli.main import main
 from stream.cli.metrics_table import Snapshot, format_snapshot, parse_metrics
 from stream.runtime import broker as broker_module
 from stream.runtime.broker import BrokerNotFound, free_port
+from stream.runtime.demo import port_in_use
 
 pytestmark = pytest.mark.integration
 

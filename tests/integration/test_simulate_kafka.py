@@ -25,10 +25,11 @@ import pytest
 from sim_args import FLAGS, SETTINGS, START
 
 from stream.cli.main import main
-from stream.cli.simulate import Pacer, wants_kafka
+from stream.cli.simulate import wants_kafka
 from stream.core.errors import CxkpiError
 from stream.core.timeutil import parse_time
 from stream.runtime.producer import Router
+from stream.runtime.publishing import Pacer
 from stream.sim import iter_events, to_json_line
 
 pytestmark = pytest.mark.integration

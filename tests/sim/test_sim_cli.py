@@ -11,9 +11,10 @@ import pytest
 from sim_args import FLAGS, SETTINGS, START
 
 from stream.cli.main import main
-from stream.cli.simulate import paced, settings_from_args
+from stream.cli.simulate import settings_from_args
 from stream.core.events import TOPIC_OF_TYPE
 from stream.core.timeutil import parse_time
+from stream.runtime.publishing import paced
 from stream.sim import iter_events, write_jsonl
 
 ARGS = ["simulate", *FLAGS]
