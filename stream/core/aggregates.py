@@ -303,13 +303,13 @@ class Aggregates:
         return self._contact(fact, ((C.offered, 1),))
 
     def _answered(self, fact: Fact) -> tuple:
-        wait = fact.value
-        within = int(wait <= self._threshold(fact.labels[0]))
+        wait, (queue, _) = fact.value, fact.labels
+        within = int(wait <= self._threshold(queue))
         changes = ((C.answered, 1), (C.wait_answered_ms, wait), (C.answered_within, within))
         return self._contact(fact, changes, (("wait:answered", wait),))
 
     def _abandoned(self, fact: Fact) -> tuple:
-        wait, queue = fact.value, fact.labels[0]
+        wait, (queue, _) = fact.value, fact.labels
         short = wait < self._short(queue)
         within = not short and wait <= self._threshold(queue)
         changes = (
@@ -368,7 +368,7 @@ class Aggregates:
         return ((self._survey_key(fact), ((S.sent, 1),), ()),)
 
     def _survey_response(self, fact: Fact) -> tuple:
-        kind, score = fact.labels[0], fact.value
+        (kind, _, _, _), score = fact.labels, fact.value
         changes = [(S.responses, 1), (S.score_sum, score)]
         if kind in ("csat", "esat"):
             changes.append((S.positive, int(score >= 4)))
@@ -377,8 +377,9 @@ class Aggregates:
         return ((self._survey_key(fact), tuple(changes), (("score", score),)),)
 
     def _esat(self, fact: Fact) -> tuple:
-        team = ((A.esat_responses, 1), (A.esat_positive, int(fact.value >= 4)))
-        return (((TEAM, self.teams(fact.labels[0])), team, ()),)
+        (team,) = fact.labels
+        changes = ((A.esat_responses, 1), (A.esat_positive, int(fact.value >= 4)))
+        return (((TEAM, self.teams(team)), changes, ()),)
 
     def _agent_time(self, fact: Fact) -> tuple:
         team, state = fact.labels

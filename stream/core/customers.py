@@ -41,7 +41,11 @@ def update(history: History, changes: list[Fact]) -> tuple[History, list[Fact]]:
 
 
 def derive(inputs: list[Fact]) -> tuple[Fact, ...]:
-    queued = [(f.labels[1], f.time_ms) for f in inputs if f.kind == CUSTOMER_QUEUED]
+    queued = []
+    for fact in inputs:
+        if fact.kind == CUSTOMER_QUEUED:
+            _, contact = fact.labels  # (customer, contact_id)
+            queued.append((contact, fact.time_ms))
     outputs = []
     for fact in inputs:
         if fact.kind != CUSTOMER_WRAPPED:

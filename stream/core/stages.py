@@ -104,14 +104,18 @@ class Folded(NamedTuple):
 
 def route_of(fact: Fact) -> str:
     """The stage-2 route a fact is summed in."""
-    kind = fact.kind
+    kind, labels = fact.kind, fact.labels
     if kind in (CUSTOMER_QUEUED, CUSTOMER_WRAPPED):
-        return CUSTOMER + fact.labels[0]
+        customer = labels[0]  # (customer, contact_id, ...)
+        return CUSTOMER + customer
     if kind in (AGENT_TIME, ESAT):
-        return TEAM + fact.labels[0]
+        team = labels[0]  # (team,) or (team, state)
+        return TEAM + team
     if kind in (SURVEY_SENT, SURVEY_RESPONSE):
-        return QUEUE + fact.labels[1]
-    return QUEUE + fact.labels[0]
+        _, queue, _, _ = labels  # (survey kind, queue, channel, team)
+        return QUEUE + queue
+    queue = labels[0]  # (queue, channel) or (queue, priority)
+    return QUEUE + queue
 
 
 def split_live(descriptor: Descriptor | None) -> dict[str, Descriptor]:

@@ -46,20 +46,16 @@ class SurveyLifecycle:
             channel=event.channel or state.channel,
             team=event.team or state.team,
         )
-        labels = (
-            merged.kind,
-            merged.queue or UNKNOWN,
-            merged.channel or UNKNOWN,
-            merged.team or UNKNOWN,
-        )
+        team = merged.team or UNKNOWN
+        labels = (merged.kind, merged.queue or UNKNOWN, merged.channel or UNKNOWN, team)
         if event.action == "sent":
             return merged._replace(sent=True), (Fact(SURVEY_SENT, labels, event.time_ms),)
         response = Fact(SURVEY_RESPONSE, labels, event.time_ms, event.score)
         if merged.kind != "esat":
             return merged._replace(responded=True), (response,)
         # The team's share is its own fact: it is summed per team, not per queue.
-        team = Fact(ESAT, (labels[3],), event.time_ms, event.score)
-        return merged._replace(responded=True), (response, team)
+        esat = Fact(ESAT, (team,), event.time_ms, event.score)
+        return merged._replace(responded=True), (response, esat)
 
     def live(self, state: SurveyState) -> None:
         return None
