@@ -84,7 +84,11 @@ class T(Layout):
     resolution_ms = 8
     solved_agent_comments = 9
     one_touch = 10
-    size = 11
+    first_replies_business = 11
+    first_reply_business_ms = 12
+    resolutions_business = 13
+    resolution_business_ms = 14
+    size = 15
 
 
 class S(Layout):
@@ -189,6 +193,12 @@ class Aggregates:
             ),
             F.TICKET_REPLY: self._ticket_timed(T.replies, T.reply_ms, "reply"),
             F.TICKET_RESOLUTION: self._ticket_timed(T.resolutions, T.resolution_ms, "resolution"),
+            F.TICKET_FIRST_REPLY_BUSINESS: self._ticket_timed(
+                T.first_replies_business, T.first_reply_business_ms, "first_reply_business"
+            ),
+            F.TICKET_RESOLUTION_BUSINESS: self._ticket_timed(
+                T.resolutions_business, T.resolution_business_ms, "resolution_business"
+            ),
             F.SURVEY_SENT: self._survey_sent,
             F.SURVEY_RESPONSE: self._survey_response,
             F.ESAT: self._esat,

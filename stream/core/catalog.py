@@ -85,7 +85,7 @@ SPECS: tuple[Spec, ...] = (
         "gauge",
         QP,
         "Open tickets without a public agent reply past their priority's first-reply target "
-        "(the clock pauses while pending or on hold).",
+        "(the clock counts the queue's business hours and pauses while pending or on hold).",
         rules=(Rule("sum", QP),),
     ),
     # forward-looking (see forecast.py)
@@ -243,6 +243,19 @@ SPECS: tuple[Spec, ...] = (
         QP,
         "Ticket created to solved (a re-solve replaces the earlier observation).",
     ),
+    Spec(
+        "cx_ticket_first_reply_business_seconds",
+        "histogram",
+        QP,
+        "Ticket created to first public agent comment, in business time: the working hours "
+        "of the calendar of each queue the ticket was in (calendar time without one).",
+    ),
+    Spec(
+        "cx_ticket_resolution_business_seconds",
+        "histogram",
+        QP,
+        "Ticket created to solved, in business time (a re-solve replaces the earlier one).",
+    ),
     Spec("cx_survey_score", "histogram", ("survey", *QC), "Survey scores (integer buckets)."),
     # windowed gauges
     Spec(
@@ -307,6 +320,18 @@ SPECS: tuple[Spec, ...] = (
         "gauge",
         (*QP, *W),
         "Mean resolution time of tickets solved in the window (latest solve counts).",
+    ),
+    Spec(
+        "cx_ticket_first_reply_business_average_seconds",
+        "gauge",
+        (*QP, *W),
+        "Extension: mean first reply time in business time of first replies made in the window.",
+    ),
+    Spec(
+        "cx_ticket_resolution_business_average_seconds",
+        "gauge",
+        (*QP, *W),
+        "Extension: mean resolution time in business time of tickets solved in the window.",
     ),
     Spec("cx_reopen_ratio", "gauge", (*QP, *W), "Reopens over solves in the window."),
     Spec(

@@ -18,6 +18,16 @@ Example::
 
     [queues.billing]                # any [service] key, for one queue
     service_level_threshold_seconds = 30
+    calendar = "berlin"             # its business hours (calendars.py)
+
+    [calendars.berlin]              # "default" applies to queues that name none
+    timezone = "Europe/Berlin"
+    country = "DE"                  # public holidays (the holidays package)
+    subdivision = "BE"
+    holidays = ["2026-12-24", "2026-12-28..2026-12-31"]
+    [calendars.berlin.hours]        # local wall time; days left out are closed
+    mon = ["08:00-12:00", "13:00-17:00"]
+    fri = ["08:00-14:00"]
 
     [tickets.first_reply_target_seconds]
     urgent = 3600
@@ -42,6 +52,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .calendars import ALWAYS, AnyCalendar, Calendar, calendar_from_table
 from .errors import ConfigError
 from .events import PRIORITIES
 
@@ -80,6 +91,8 @@ class Limits:
     ticket_retention_days: float = 8
 
 
+DEFAULT_CALENDAR = "default"
+
 DEFAULT_FIRST_REPLY_TARGETS = {
     "urgent": 3600,
     "high": 4 * 3600,
@@ -99,6 +112,14 @@ class Config:
         default_factory=lambda: dict(DEFAULT_FIRST_REPLY_TARGETS)
     )
     limits: Limits = field(default_factory=Limits)
+    calendars: dict[str, Calendar] = field(default_factory=dict)
+    queue_calendars: dict[str, str] = field(default_factory=dict)  # queue → calendar name
+
+    def calendar_of(self, queue: str | None) -> AnyCalendar:
+        """The business hours a queue's ticket clocks count: its own calendar, else the
+        one named "default", else 24/7."""
+        name = self.queue_calendars.get(queue or "", DEFAULT_CALENDAR)
+        return self.calendars.get(name, ALWAYS)
 
     def policy(self, queue: str) -> QueuePolicy:
         """The policy of a queue: its overrides on top of the [service] defaults."""
@@ -124,7 +145,7 @@ def load_config(path: str | Path | None) -> Config:
 
 def config_from_dict(raw: dict[str, Any]) -> Config:
     """Build a Config from parsed TOML, naming the first bad key it finds."""
-    _only(raw, "", {"timezone", "service", "queues", "tickets", "limits"})
+    _only(raw, "", {"timezone", "service", "queues", "tickets", "limits", "calendars"})
     timezone = raw.get("timezone", "UTC")
     if not isinstance(timezone, str):
         raise ConfigError("timezone: must be an IANA timezone name such as 'Europe/Berlin'")
@@ -136,10 +157,17 @@ def config_from_dict(raw: dict[str, Any]) -> Config:
             "'America/New_York'"
         ) from None
     service = _policy(QueuePolicy(), _table(raw, "service"), "service")
-    queues = {
-        name: _policy(service, _table(table, "", f"queues.{name}"), f"queues.{name}")
-        for name, table in _table(raw, "queues").items()
+    calendars = {
+        name: calendar_from_table(name, table) for name, table in _table(raw, "calendars").items()
     }
+    queues: dict[str, QueuePolicy] = {}
+    queue_calendars: dict[str, str] = {}
+    for name, table in _table(raw, "queues").items():
+        where = f"queues.{name}"
+        table = dict(_table(table, "", where))
+        if "calendar" in table:
+            queue_calendars[name] = _calendar_name(table.pop("calendar"), calendars, where)
+        queues[name] = _policy(service, table, where)
     tickets = _table(raw, "tickets")
     _only(tickets, "tickets", {"first_reply_target_seconds"})
     targets = dict(DEFAULT_FIRST_REPLY_TARGETS)
@@ -156,7 +184,14 @@ def config_from_dict(raw: dict[str, Any]) -> Config:
             for name, value in limits_raw.items()
         }
     )
-    return Config(timezone, service, queues, targets, limits)
+    return Config(timezone, service, queues, targets, limits, calendars, queue_calendars)
+
+
+def _calendar_name(value: Any, calendars: dict[str, Calendar], where: str) -> str:
+    if not isinstance(value, str) or value not in calendars:
+        known = ", ".join(sorted(calendars)) or "none ([calendars.NAME] defines one)"
+        raise ConfigError(f"{where}.calendar: unknown calendar {value!r}; the calendars: {known}")
+    return value
 
 
 def _policy(base: QueuePolicy, table: dict[str, Any], where: str) -> QueuePolicy:

@@ -370,6 +370,18 @@ def _ticket(out: dict, labels: tuple, series: Series, windows, aggregates: Aggre
             wl,
             _ratio(v[T.resolution_ms], v[T.resolutions], 0.001),
         )
+        _put(
+            out,
+            "cx_ticket_first_reply_business_average_seconds",
+            wl,
+            _ratio(v[T.first_reply_business_ms], v[T.first_replies_business], 0.001),
+        )
+        _put(
+            out,
+            "cx_ticket_resolution_business_average_seconds",
+            wl,
+            _ratio(v[T.resolution_business_ms], v[T.resolutions_business], 0.001),
+        )
         _put(out, "cx_reopen_ratio", wl, _ratio(v[T.reopened], solved))
         _put(out, "cx_one_touch_ratio", wl, _ratio(v[T.one_touch], solved))
         _put(out, "cx_replies_per_resolution", wl, _ratio(v[T.solved_agent_comments], solved))
@@ -377,6 +389,8 @@ def _ticket(out: dict, labels: tuple, series: Series, windows, aggregates: Aggre
         ("first_reply", "cx_ticket_first_reply_seconds"),
         ("reply", "cx_ticket_reply_seconds"),
         ("resolution", "cx_ticket_resolution_seconds"),
+        ("first_reply_business", "cx_ticket_first_reply_business_seconds"),
+        ("resolution_business", "cx_ticket_resolution_business_seconds"),
     ):
         hist = series.hists.get(name)
         _histogram(out, family, labels, hist, aggregates.edges_s[TICKET], 0.001)

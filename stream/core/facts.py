@@ -45,6 +45,9 @@ TICKET_REOPENED = "ticket_reopened"
 TICKET_FIRST_REPLY = "ticket_first_reply"
 TICKET_REPLY = "ticket_reply"
 TICKET_RESOLUTION = "ticket_resolution"  # latest solve only (earlier ones retracted)
+# The same two durations in business time (the queues' calendars, calendars.py).
+TICKET_FIRST_REPLY_BUSINESS = "ticket_first_reply_business"
+TICKET_RESOLUTION_BUSINESS = "ticket_resolution_business"
 # Survey facts, labels (kind, queue, channel, team). value: score.
 SURVEY_SENT = "survey_sent"
 SURVEY_RESPONSE = "survey_response"

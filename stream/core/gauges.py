@@ -6,7 +6,8 @@ few bisections: staleness and the first-reply clock are the only things that mov
 time, and both are monotone. Who is waiting is a sorted list of enqueue times per
 (queue, channel); a stale contact is one enqueued before a cut-off. An unreplied
 ticket's first-reply clock only grows, so it is overdue from one moment on: its
-deadline, where paused tickets either are overdue already (−∞) or never become so.
+deadline (in its queue's business hours, ``calendars.py``), where paused tickets
+either are overdue already (−∞) or never become so.
 
 Summaries are keyed by raw queue names; the label cap is applied when they are
 combined for one evaluation, because it depends on everything else that evaluation sees.
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from .agents import OCCUPANCY_STATES
+from .calendars import AnyCalendar
 from .config import Config
 from .live import AgentPresence, Descriptor, OpenTicket, Waiting
 
@@ -92,7 +94,8 @@ class Summary:
                 key = (queue, priority, status)
                 self.tickets[key] = self.tickets.get(key, 0) + 1
                 if not replied:
-                    due = _deadline(active_ms, active_since, targets[priority])
+                    calendar = config.calendar_of(queue)
+                    due = _deadline(active_ms, active_since, targets[priority], calendar)
                     if due is not None:
                         self.deadlines.setdefault((queue, priority), []).append(due)
         for times in (
@@ -107,13 +110,17 @@ class Summary:
         return self.source is live and self.version == live.version
 
 
-def _deadline(active_ms: int, active_since: int | None, target_ms: int) -> float | None:
-    """The time after which the first-reply clock exceeds the target; None: never."""
+def _deadline(
+    active_ms: int, active_since: int | None, target_ms: int, calendar: AnyCalendar
+) -> float | None:
+    """The time after which the first-reply clock (business ms of ``calendar``) exceeds
+    the target; None: never. Past the deadline the clock has run inside working hours,
+    so the count of overdue tickets changes only while the queue is open."""
     if active_ms > target_ms:
         return ALREADY
     if active_since is None:
         return None
-    return active_since + target_ms - active_ms
+    return calendar.deadline(active_since, target_ms - active_ms)
 
 
 class Gauges(NamedTuple):

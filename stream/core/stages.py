@@ -164,7 +164,7 @@ class EntityStage:
         retention_ms = round(limits.ticket_retention_days * DAY_MS)
         self.lifecycles: dict[type, tuple[str, Lifecycle]] = {
             ContactEvent: ("contact", ContactLifecycle(stale_ms)),
-            TicketEvent: ("ticket", TicketLifecycle(retention_ms)),
+            TicketEvent: ("ticket", TicketLifecycle(retention_ms, config.calendar_of)),
             SurveyEvent: ("survey", SurveyLifecycle(retention_ms)),
             AgentEvent: ("agent", AgentLifecycle(stale_ms)),
         }

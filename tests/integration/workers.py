@@ -176,8 +176,19 @@ def far_from_midnight(directory: Path) -> tuple[tuple[str, ...], Config]:
     starts before local midnight is partly late live and not in replay, and a `today`
     window holds only the minutes since midnight: every night from 00:00 to 01:30 UTC
     in UTC. Test-only; worker and replay get the same timezone.
+
+    The config also sets a default business-hours calendar open the first 40 minutes
+    of every hour, every day, so that the tickets' business-time clocks and histograms
+    (issue 12) are compared live against replay at any time of day.
     """
     timezone = "Etc/GMT+12" if datetime.now(UTC).hour < 3 else "UTC"  # UTC−12 at night
+    hours = ", ".join(f'"{h:02d}:00-{h:02d}:40"' for h in range(24))
+    days = "\n".join(
+        f"{day} = [{hours}]" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    )
     path = directory / "cxkpi.toml"
-    path.write_text(f'timezone = "{timezone}"\n')
+    path.write_text(
+        f'timezone = "{timezone}"\n\n[calendars.default]\ntimezone = "{timezone}"\n'
+        f"[calendars.default.hours]\n{days}\n"
+    )
     return ("--config", str(path)), load_config(path)

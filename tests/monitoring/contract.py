@@ -46,6 +46,9 @@ SPEC: dict[str, tuple[str, tuple[str, ...]]] = {
     "cx_first_response_seconds": (HISTOGRAM, ("queue", "channel")),
     "cx_ticket_first_reply_seconds": (HISTOGRAM, ("queue", "priority")),
     "cx_ticket_resolution_seconds": (HISTOGRAM, ("queue", "priority")),
+    # business time (issue 12)
+    "cx_ticket_first_reply_business_seconds": (HISTOGRAM, ("queue", "priority")),
+    "cx_ticket_resolution_business_seconds": (HISTOGRAM, ("queue", "priority")),
     "cx_survey_score": (HISTOGRAM, ("survey", "queue", "channel")),
     # windowed gauges
     "cx_window_contacts": (GAUGE, ("queue", "channel", "outcome", "window")),
@@ -85,19 +88,15 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cx_response_seconds": (HISTOGRAM, ("queue", "channel")),
     "cx_response_average_seconds": (GAUGE, ("queue", "channel", "window")),
     "cx_ticket_reply_seconds": (HISTOGRAM, ("queue", "priority")),
+    "cx_ticket_first_reply_business_average_seconds": (GAUGE, ("queue", "priority", "window")),
+    "cx_ticket_resolution_business_average_seconds": (GAUGE, ("queue", "priority", "window")),
     "cx_worker_ready": (GAUGE, ()),
     "cx_kafka_reachable": (GAUGE, ()),
     "cx_consumer_lag_messages": (GAUGE, ("topic", "partition")),
 }
 RUNTIME_EXTRAS = frozenset({"cx_worker_ready", "cx_kafka_reachable", "cx_consumer_lag_messages"})
-#: SPEC §6 names that open issues will add (business-time ticket clocks: issue 12).
-#: They move into SPEC above when they are built.
-PLANNED = frozenset(
-    {
-        "cx_ticket_first_reply_business_seconds",
-        "cx_ticket_resolution_business_seconds",
-    }
-)
+#: SPEC §6 names that open issues will add; they move into SPEC above when built.
+PLANNED: frozenset[str] = frozenset()
 
 #: Series Prometheus itself makes.
 PROMETHEUS = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE"})

@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any, NamedTuple
 
+import orjson
 import pytest
-from helpers import call, ms
+from helpers import call, ms, ticket
 
+from stream.core.config import Config, config_from_dict
 from stream.core.engine import evaluate_slices
 from stream.core.replay import replay
 from stream.runtime import worker as worker_module
@@ -49,12 +51,30 @@ class Message(NamedTuple):
     headers: tuple = ()
 
 
-@pytest.fixture
-def worker(tmp_path, monkeypatch) -> Worker:
-    monkeypatch.setattr(worker_module, "now_ms", lambda: ms(AT))
-    made = Worker(WorkerSettings(KafkaSettings(("127.0.0.1:9",)), partitions=1, data_dir=tmp_path))
+class Clock:
+    """The worker's wall clock, set by the test."""
+
+    def __init__(self, at_ms: int) -> None:
+        self.at_ms = at_ms
+
+    def __call__(self) -> int:
+        return self.at_ms
+
+
+def new_worker(tmp_path, monkeypatch, clock: Clock, config: Config | None = None) -> Worker:
+    """A worker on ``clock``, with recording output topics."""
+    monkeypatch.setattr(worker_module, "now_ms", clock)
+    settings = WorkerSettings(
+        KafkaSettings(("127.0.0.1:9",)), config or Config(), partitions=1, data_dir=tmp_path
+    )
+    made = Worker(settings)
     made.facts, made.deadletter = RecordingTopic(), RecordingTopic()  # type: ignore[assignment]
     return made
+
+
+@pytest.fixture
+def worker(tmp_path, monkeypatch) -> Worker:
+    return new_worker(tmp_path, monkeypatch, Clock(ms(AT)))
 
 
 LINES = [
@@ -73,8 +93,8 @@ def calls(lines: list[bytes], first_offset: int = 0) -> list[Message]:
 async def run_both_stages(worker: Worker, batch: list[Message]) -> None:
     """Stage 1 on ``batch``, then stage 2 on every facts message until none is left."""
     facts: RecordingTopic = worker.facts  # type: ignore[assignment]
+    done = len(facts.sent)  # facts offsets go on from earlier batches
     await worker.on_events(batch)
-    done = 0
     while done < len(facts.sent):
         pending = facts.sent[done:]
         messages = [
@@ -85,10 +105,11 @@ async def run_both_stages(worker: Worker, batch: list[Message]) -> None:
         await worker.on_outputs(messages)
 
 
-def families_of(worker: Worker) -> dict:
+def families_of(worker: Worker, at_ms: int | None = None) -> dict:
     exported = Exported(worker.slices, {0})
     slices = [held.slice for route in exported.routes if (held := worker.slices.get(route))]
-    found = evaluate_slices(worker.evaluator, slices, exported.live.values(), ms(AT))
+    at = ms(AT) if at_ms is None else at_ms
+    found = evaluate_slices(worker.evaluator, slices, exported.live.values(), at)
     return {family.name: sorted(family.samples) for family in found}
 
 
@@ -144,3 +165,44 @@ async def test_a_later_batch_continues_where_the_first_ended(worker):
     await run_both_stages(worker, calls(LINES[:2]))
     await run_both_stages(worker, calls(LINES[2:], first_offset=2))
     assert families_of(worker) == replayed(LINES)
+
+
+BERLIN_OFFICE = config_from_dict(
+    {
+        "calendars": {
+            "default": {
+                "timezone": "Europe/Berlin",
+                "hours": {d: ["09:00-12:00", "13:00-17:00"] for d in ("mon", "tue", "fri")},
+            }
+        }
+    }
+)
+TICKETS = [
+    ticket("created", "2026-11-27T16:30:00+01:00", "t1", queue="billing", priority="urgent"),
+    ticket("created", "2026-11-27T11:00:00+01:00", "t2", queue="billing", priority="high"),
+    ticket("status_changed", "2026-11-27T11:30:00+01:00", "t2", status="pending"),
+    ticket("status_changed", "2026-11-30T08:00:00+01:00", "t2", status="open"),
+    ticket("commented", "2026-11-30T10:00:00+01:00", "t2", author="agent"),
+    ticket("status_changed", "2026-11-30T12:30:00+01:00", "t2", status="solved"),
+]
+
+
+@pytest.mark.parametrize(
+    ("at", "sent", "overdue"),
+    [
+        ("2026-11-28T12:00:00+01:00", 3, 0),  # Saturday: t1 has used 30 of its 60 minutes
+        ("2026-11-30T13:31:00+01:00", 6, 1),  # Monday: and 30 more from 09:00
+    ],
+)
+async def test_business_hours_clocks_live_equal_replay(tmp_path, monkeypatch, at, sent, overdue):
+    """Each event as it happens (the worker's clock at its time), then a scrape at ``at``."""
+    lines = TICKETS[:sent]
+    clock = Clock(0)
+    worker = new_worker(tmp_path, monkeypatch, clock, BERLIN_OFFICE)
+    for offset, line in enumerate(lines):
+        clock.at_ms = ms(orjson.loads(line)["time"])
+        await run_both_stages(worker, [Message("cx.tickets", 0, offset, b"k", line)])
+    live = families_of(worker, ms(at))
+    expected = replay(lines, at_ms=ms(at), config=BERLIN_OFFICE).families()
+    assert live == {f.name: sorted(f.samples) for f in expected}
+    assert dict(live["cx_tickets_first_reply_overdue"])[("billing", "urgent")] == overdue
