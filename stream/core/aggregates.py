@@ -20,8 +20,8 @@ from collections.abc import Callable
 from . import facts as F
 from .config import Config
 from .facts import Fact
-from .labels import LabelCap
-from .timeutil import MINUTE_MS, LocalDays, Retention, retention_at
+from .labels import OTHER, LabelCap
+from .timeutil import MINUTE_MS, Horizons, LocalDays, Retention, retention_at
 
 #: Histogram edges of SPEC §6 (seconds), before the configured thresholds are added.
 BASE_EDGES_S = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800, 3600)
@@ -156,6 +156,9 @@ class Aggregates:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.days = LocalDays(config.timezone)
+        #: Per zone a queue's ``today`` may follow (calendars with ``local_today``).
+        self._zones = {zone: Horizons(zone) for zone in config.day_timezones}
+        self._days_of: dict[str, LocalDays] = {}  # queue label → its zone's days
         limits = config.limits
         self.queues = LabelCap(limits.max_queues)
         self.teams = LabelCap(limits.max_teams)
@@ -207,13 +210,33 @@ class Aggregates:
 
     # -- retention -----------------------------------------------------------------
 
+    def series_days(self, key: tuple) -> LocalDays:
+        """The local days of a series: its queue's ``today`` zone (``__other__`` and
+        teams: the top-level timezone)."""
+        kind = key[0]
+        if kind == TEAM or len(self._zones) == 1:
+            return self.days
+        queue = key[2] if kind == SURVEY else key[1]
+        days = self._days_of.get(queue)
+        if days is None:
+            zone = self.config.timezone if queue == OTHER else self.config.today_timezone(queue)
+            days = self._days_of[queue] = self._zones[zone].days
+        return days
+
+    def _first_day(self, days: LocalDays, keep: Retention) -> int:
+        """The oldest day kept in ``days``' zone (``keep`` is the top-level zone's)."""
+        if days is self.days:
+            return keep.first_day
+        return self._zones[days.tz.key].at(keep.clock_ms).keep.first_day
+
     def prune(self, held: dict[tuple, Series], clock_ms: int) -> bool:
         """Drop buckets no window can see any more from ``held``; True if any was dropped."""
         keep = retention_at(self.days, clock_ms)
         dropped = False
-        for series in held.values():
+        for key, series in held.items():
+            first_day = self._first_day(self.series_days(key), keep)
             old_minutes = [m for m in series.minutes if m < keep.first_minute]
-            old_days = [d for d in series.days if d < keep.first_day]
+            old_days = [d for d in series.days if d < first_day]
             if not (old_minutes or old_days):
                 continue
             for old in old_minutes:
@@ -254,8 +277,9 @@ class Aggregates:
                     series.newest = minute
             series.stamps[minute] = series.version
             vectors.append(bucket)
-        day = self.days.day_of(fact.time_ms)
-        if day >= keep.first_day:
+        days = self.series_days(key)
+        day = days.day_of(fact.time_ms)
+        if day >= self._first_day(days, keep):
             bucket = series.days.get(day)
             if bucket is None:
                 bucket = series.days[day] = [0] * len(series.totals)

@@ -65,8 +65,11 @@ class Calendar:
         holidays: Iterable[date] = (),
         country: str | None = None,
         subdivision: str | None = None,
+        local_today: bool = False,
     ) -> None:
         self.name, self.timezone = name, timezone
+        #: The queues on this calendar reset ``today`` at its local midnight.
+        self.local_today = local_today
         self.zone = ZoneInfo(timezone)
         self.week = week
         self.holidays = frozenset(holidays)
@@ -191,7 +194,7 @@ def _country_holidays(country: str, subdivision: str | None, year: int) -> Itera
 
 _INTERVAL = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _DATE_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$")
-CALENDAR_KEYS = {"timezone", "hours", "holidays", "country", "subdivision"}
+CALENDAR_KEYS = {"timezone", "hours", "holidays", "country", "subdivision", "local_today"}
 
 
 def calendar_from_table(name: str, table: Any) -> Calendar:
@@ -227,7 +230,10 @@ def calendar_from_table(name: str, table: Any) -> Calendar:
         except NotImplementedError as exc:
             key = "subdivision" if subdivision is not None and "ubdiv" in str(exc) else "country"
             raise ConfigError(f"{where}.{key}: {exc}") from None
-    return Calendar(name, timezone, week, holidays, country, subdivision)
+    local_today = table.get("local_today", False)
+    if not isinstance(local_today, bool):
+        raise ConfigError(f"{where}.local_today: must be true or false")
+    return Calendar(name, timezone, week, holidays, country, subdivision, local_today)
 
 
 def _week(raw: Any, where: str) -> tuple[tuple[Interval, ...], ...]:

@@ -121,6 +121,18 @@ class Config:
         name = self.queue_calendars.get(queue or "", DEFAULT_CALENDAR)
         return self.calendars.get(name, ALWAYS)
 
+    def today_timezone(self, queue: str | None) -> str:
+        """Where a queue's ``today`` starts: its calendar's zone with ``local_today``,
+        else the top-level timezone. One zone per queue, so its windows never mix two."""
+        calendar = self.calendar_of(queue)
+        return calendar.timezone if getattr(calendar, "local_today", False) else self.timezone
+
+    @property
+    def day_timezones(self) -> tuple[str, ...]:
+        """Every zone some queue's ``today`` follows, the top-level one first."""
+        local = (c.timezone for c in self.calendars.values() if c.local_today)
+        return tuple(dict.fromkeys((self.timezone, *local)))
+
     def policy(self, queue: str) -> QueuePolicy:
         """The policy of a queue: its overrides on top of the [service] defaults."""
         return self.queues.get(queue, self.service)

@@ -116,9 +116,9 @@ class Evaluator:
         """``(key, samples by family, window sums)`` per series, in the series' order."""
         aggregates, config = self.aggregates, self.config
         minute = minute_of(at_ms)
-        today = aggregates.days.day_of(at_ms)
         held, current = self._cached, {}
         for key, series in all_series.items():
+            today = aggregates.series_days(key).day_of(at_ms)
             cached = held.get(key)
             if cached is None or not cached.windows.valid_for(series):
                 cached = _Cached(Windows(series, minute))

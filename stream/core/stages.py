@@ -169,7 +169,7 @@ class EntityStage:
             AgentEvent: ("agent", AgentLifecycle(stale_ms)),
         }
         self._by_family = {name: lifecycle for name, lifecycle in self.lifecycles.values()}
-        self.horizons = Horizons(config.timezone)
+        self.horizons = Horizons(*config.day_timezones)
 
     def ref(self, event: Event) -> str:
         """The entity's key in stage-1 state: ``contact/C-1``, ``agent/A-7``..."""
@@ -232,7 +232,7 @@ class QueueStage:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.aggregates = Aggregates(config)
-        self.horizons = Horizons(config.timezone)
+        self.horizons = Horizons(*config.day_timezones)
 
     def apply(
         self, route: str, slice_: Slice, items: Iterable[tuple[Id, Fact]], clock_ms: int

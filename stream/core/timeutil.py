@@ -160,6 +160,7 @@ class Retention(NamedTuple):
 
     first_minute: int  # oldest minute bucket still kept (clock minute − 60)
     first_day: int  # oldest local day still kept (the horizon's day)
+    clock_ms: int = 0  # the clock it is for (other zones' days are found from it)
 
 
 class Marks(NamedTuple):
@@ -169,23 +170,28 @@ class Marks(NamedTuple):
 
 def retention_at(days: LocalDays, clock_ms: int) -> Retention:
     first_day = days.day_of(horizon_minute(days, clock_ms) * MINUTE_MS)
-    return Retention(minute_of(clock_ms) - 60, first_day)
+    return Retention(minute_of(clock_ms) - 60, first_day, clock_ms)
 
 
 class Horizons:
-    """Retention and the late horizon for a clock, computed once per clock minute."""
+    """Retention and the late horizon for a clock, computed once per clock minute.
 
-    __slots__ = ("_cache", "days")
+    Retention is the first zone's. With queues whose ``today`` follows other zones
+    (calendars with ``local_today``), the late horizon is the earliest of all: an event
+    of any queue's today is never late."""
 
-    def __init__(self, timezone: str = "UTC") -> None:
+    __slots__ = ("_cache", "days", "zones")
+
+    def __init__(self, timezone: str = "UTC", *others: str) -> None:
         self.days = LocalDays(timezone)
+        self.zones = (self.days, *(LocalDays(zone) for zone in others if zone != timezone))
         self._cache: tuple[int, Marks | None] = (-1, None)
 
     def at(self, clock_ms: int) -> Marks:
         minute = clock_ms // MINUTE_MS
         cached_minute, marks = self._cache
         if minute != cached_minute or marks is None:
-            horizon = horizon_minute(self.days, clock_ms) * MINUTE_MS
+            horizon = min(horizon_minute(days, clock_ms) for days in self.zones) * MINUTE_MS
             marks = Marks(retention_at(self.days, clock_ms), horizon)
             self._cache = (minute, marks)
         return marks

@@ -288,6 +288,7 @@ def test_queues_get_their_calendar_then_the_default_then_24_7():
             "calendars.berlin.holidays: '24.12.2026' is not a date",
         ),
         ({"weekends": "off"}, None, "calendars.berlin.weekends: unknown key"),
+        ({"local_today": "yes"}, None, "calendars.berlin.local_today: must be true or false"),
         (
             {},
             {"billing": {"calendar": "paris"}},

@@ -173,6 +173,7 @@ BERLIN_OFFICE = config_from_dict(
             "default": {
                 "timezone": "Europe/Berlin",
                 "hours": {d: ["09:00-12:00", "13:00-17:00"] for d in ("mon", "tue", "fri")},
+                "local_today": True,  # today from Berlin's midnight, the centre's is UTC's
             }
         }
     }
