@@ -227,13 +227,18 @@ def operations() -> dict:
     lay.add(
         timeseries(
             "First reply time",
-            "Created to first public agent reply: median and 90th percentile; dashed: "
+            "Created to first public agent reply: median and 90th percentile, and the "
+            "median in business hours (the queue's calendar; equal without one); dashed: "
             "the configured first-reply target of each priority.",
             "s",
             [
                 target(
                     quantile(0.5, "cx_ticket_first_reply_seconds", Q, qp),
                     "p50 {{queue}} {{priority}}",
+                ),
+                target(
+                    quantile(0.5, "cx_ticket_first_reply_business_seconds", Q, qp),
+                    "p50 business hours {{queue}} {{priority}}",
                 ),
                 target(
                     quantile(0.9, "cx_ticket_first_reply_seconds", Q, qp),
@@ -250,12 +255,16 @@ def operations() -> dict:
     lay.add(
         timeseries(
             "Resolution time",
-            "Created to solved: median and 90th percentile.",
+            "Created to solved: median and 90th percentile, and the median in business hours.",
             "s",
             [
                 target(
                     quantile(0.5, "cx_ticket_resolution_seconds", Q, qp),
                     "p50 {{queue}} {{priority}}",
+                ),
+                target(
+                    quantile(0.5, "cx_ticket_resolution_business_seconds", Q, qp),
+                    "p50 business hours {{queue}} {{priority}}",
                 ),
                 target(
                     quantile(0.9, "cx_ticket_resolution_seconds", Q, qp),
