@@ -115,3 +115,39 @@ def test_without_a_calendar_business_time_is_calendar_time():
         business = k(f"cx_ticket_{kind}_business_seconds", **US)
         calendar = k(f"cx_ticket_{kind}_seconds", **US)
         assert (business.count, business.sum) == (calendar.count, calendar.sum)
+
+
+def first_reply_business_hours(calendar: dict, created: str, replied: str) -> float:
+    config = {"calendars": {"default": calendar}}
+    lines = [
+        ticket("created", created, "t9", queue="billing", priority="normal"),
+        ticket("commented", replied, "t9", author="agent"),
+    ]
+    k = kpis(lines, replied, config)
+    return k("cx_ticket_first_reply_business_seconds", queue="billing", priority="normal").sum / H
+
+
+def test_a_ticket_across_a_public_holiday():
+    # Labour Day, Friday 1 May 2026 in Berlin; then the weekend: Thu 16–17 and Mon 9–10.
+    berlin = {"timezone": "Europe/Berlin", "hours": WEEKDAYS_9_TO_5, "country": "DE"}
+    hours = first_reply_business_hours(
+        {**berlin, "subdivision": "BE"}, "2026-04-30T16:00:00+02:00", "2026-05-04T10:00:00+02:00"
+    )
+    assert hours == pytest.approx(2)
+
+
+@pytest.mark.parametrize(
+    ("timezone", "saturday", "monday", "expected"),
+    [
+        # Night shifts 01:00–04:00: Saturday's 3 h, then Sunday's, which is 2 h when the
+        # clocks spring forward and 4 h when they fall back.
+        ("Europe/Berlin", "2026-03-28T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 5),
+        ("Europe/Berlin", "2026-10-24T00:00:00+02:00", "2026-10-26T00:00:00+01:00", 7),
+        ("America/New_York", "2026-03-07T00:00:00-05:00", "2026-03-09T00:00:00-04:00", 5),
+        ("America/New_York", "2026-10-31T00:00:00-04:00", "2026-11-02T00:00:00-05:00", 7),
+    ],
+)
+def test_a_ticket_across_a_dst_night(timezone, saturday, monday, expected):
+    nights = {day: ["01:00-04:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    calendar = {"timezone": timezone, "hours": nights}
+    assert first_reply_business_hours(calendar, saturday, monday) == pytest.approx(expected)
