@@ -159,6 +159,7 @@ class Aggregates:
         #: Per zone a queue's ``today`` may follow (calendars with ``local_today``).
         self._zones = {zone: Horizons(zone) for zone in config.day_timezones}
         self._days_of: dict[str, LocalDays] = {}  # queue label → its zone's days
+        self._one_zone = len(self._zones) == 1
         limits = config.limits
         self.queues = LabelCap(limits.max_queues)
         self.teams = LabelCap(limits.max_teams)
@@ -214,7 +215,7 @@ class Aggregates:
         """The local days of a series: its queue's ``today`` zone (``__other__`` and
         teams: the top-level timezone)."""
         kind = key[0]
-        if kind == TEAM or len(self._zones) == 1:
+        if kind == TEAM or self._one_zone:
             return self.days
         queue = key[2] if kind == SURVEY else key[1]
         days = self._days_of.get(queue)
@@ -277,9 +278,13 @@ class Aggregates:
                     series.newest = minute
             series.stamps[minute] = series.version
             vectors.append(bucket)
-        days = self.series_days(key)
+        if self._one_zone:  # the common case, without the calls
+            days, first_day = self.days, keep.first_day
+        else:
+            days = self.series_days(key)
+            first_day = self._first_day(days, keep)
         day = days.day_of(fact.time_ms)
-        if day >= self._first_day(days, keep):
+        if day >= first_day:
             bucket = series.days.get(day)
             if bucket is None:
                 bucket = series.days[day] = [0] * len(series.totals)
