@@ -355,6 +355,12 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec("cx_ces_average", "gauge", (*QC, *W), "Mean customer-effort score, 1–7 (7 = very easy)."),
     Spec(
+        "cx_window_survey_responses",
+        "gauge",
+        ("survey", *QC, *W),
+        "Extension: survey responses in the window, the sample size of CSAT, NPS and CES.",
+    ),
+    Spec(
         "cx_survey_response_ratio",
         "gauge",
         ("survey", *QC, *W),

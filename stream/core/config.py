@@ -35,6 +35,9 @@ Example::
     normal = 28800
     low = 86400
 
+    [wallboard]
+    min_sample = 10                 # ratios of fewer contacts are shown greyed
+
     [limits]
     max_queues = 500
     max_teams = 200
@@ -114,6 +117,8 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     calendars: dict[str, Calendar] = field(default_factory=dict)
     queue_calendars: dict[str, str] = field(default_factory=dict)  # queue → calendar name
+    #: The built-in wallboard greys a ratio of fewer contacts or answers than this.
+    wallboard_min_sample: int = 10
 
     def calendar_of(self, queue: str | None) -> AnyCalendar:
         """The business hours a queue's ticket clocks count: its own calendar, else the
@@ -157,7 +162,7 @@ def load_config(path: str | Path | None) -> Config:
 
 def config_from_dict(raw: dict[str, Any]) -> Config:
     """Build a Config from parsed TOML, naming the first bad key it finds."""
-    _only(raw, "", {"timezone", "service", "queues", "tickets", "limits", "calendars"})
+    _only(raw, "", {"timezone", "service", "queues", "tickets", "limits", "calendars", "wallboard"})
     timezone = raw.get("timezone", "UTC")
     if not isinstance(timezone, str):
         raise ConfigError("timezone: must be an IANA timezone name such as 'Europe/Berlin'")
@@ -196,7 +201,14 @@ def config_from_dict(raw: dict[str, Any]) -> Config:
             for name, value in limits_raw.items()
         }
     )
-    return Config(timezone, service, queues, targets, limits, calendars, queue_calendars)
+    wallboard = _table(raw, "wallboard")
+    _only(wallboard, "wallboard", {"min_sample"})
+    min_sample = int(
+        _number(wallboard.get("min_sample", 10), "wallboard.min_sample", 0, integer=True)
+    )
+    return Config(
+        timezone, service, queues, targets, limits, calendars, queue_calendars, min_sample
+    )
 
 
 def _calendar_name(value: Any, calendars: dict[str, Calendar], where: str) -> str:

@@ -408,6 +408,7 @@ def _survey(out: dict, labels: tuple, series: Series, windows, aggregates: Aggre
     _histogram(out, "cx_survey_score", labels, hist, aggregates.edges_s[SURVEY], 1)
     for window, v in windows:
         responses = v[S.responses]
+        out["cx_window_survey_responses"].append(((*labels, window), responses))
         _put(out, "cx_survey_response_ratio", (*labels, window), _ratio(responses, v[S.sent]))
         ql = (queue, channel, window)
         if kind == "csat":

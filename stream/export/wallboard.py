@@ -1,152 +1,187 @@
-"""The built-in wallboard: one self-refreshing HTML page of the live KPIs per queue.
+"""The built-in wallboard: a page for a TV in the contact center, updated in place.
 
-For a TV in the contact center when there is no Grafana yet (SPEC §2 names it next to
-/metrics). It is rendered from the same evaluated families as /metrics, so the two
-never disagree, and colours follow the configured targets exactly as the alert rules
-do: service level red below its target, abandonment red above its alert ratio,
-longest wait amber past the service-level threshold and red past three times it.
+Two parts, as a supervisor's screen needs them:
+
+- ``wallboard_data``: the evaluated families (the same as /metrics, so the two never
+  disagree) as the JSON of ``/api/wallboard``: one tile per queue and channel, a
+  totals strip for the center, and the tickets. Every ratio carries its sample size,
+  and below ``min_sample`` it is marked thin, so "CSAT 100 %" from two answers is shown
+  as such. Colours follow the configured targets exactly as the alert rules do:
+  service level red below its target, abandonment red above its alert ratio, longest
+  wait amber past the service-level threshold and red past three times it; a tile in
+  breach pulses.
+- ``WALLBOARD_PAGE`` (``wallboard.html``): plain HTML, CSS and a little JavaScript,
+  with no build step and nothing fetched from the internet. It asks ``api/wallboard``
+  every few seconds and updates the tiles in place (no reloads, no flicker); when the
+  worker stops answering it says so across the top and greys the numbers instead of
+  freezing on old ones. An optional chime on a new breach is off until someone turns
+  it on.
+
+Titles and units come from the catalog (``core/catalog.py``, ``KPIS``), like the
+Grafana panels'.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from html import escape
-from typing import NamedTuple
+from importlib.resources import files
+from typing import Any
 
-from ..core.catalog import KPIS, Kpi
+from ..core.catalog import KPIS
 from ..core.evaluate import Family
 from ..core.timeutil import format_time
 
 REFRESH_S = 5
+#: Longest wait is red past this many service-level thresholds (amber past one).
+WAIT_RED_FACTOR = 3
+WINDOWS = ("15m", "today")
 
 
-class Column(NamedTuple):
-    """One KPI of the catalog, in one window (none for the live gauges)."""
-
-    key: str
-    window: str = ""
-
-    @property
-    def kpi(self) -> Kpi:
-        return KPIS[self.key]
-
-    @property
-    def title(self) -> str:
-        return f"{self.kpi.title} {self.window}".strip()
+def _samples(families: dict[str, Family], name: str) -> Iterable[tuple[dict[str, str], float]]:
+    family = families.get(name)
+    for values, value in family.samples if family else ():
+        yield dict(zip(family.labels, values, strict=True)), float(value)  # type: ignore[union-attr, arg-type]
 
 
-class Row(NamedTuple):
-    queue: str
-    channel: str
-    values: dict[Column, float]
+def _ratio(value: float | None, n: float, min_sample: int) -> dict[str, Any]:
+    return {"value": value, "n": int(n), "thin": n < min_sample}
 
 
-#: Per (queue, channel); titles, units and families come from the catalog.
-COLUMNS: tuple[Column, ...] = (
-    Column("waiting"),
-    Column("longest_wait"),
-    Column("service_level", "15m"),
-    Column("service_level", "today"),
-    Column("abandonment", "15m"),
-    Column("speed_of_answer", "15m"),
-    Column("csat", "today"),
-)
-WAITING, LONGEST_WAIT = COLUMNS[:2]
-#: Per-queue settings the colours compare with.
-TARGETS = {
-    "cx_config_service_level_target_ratio": "sl_target",
-    "cx_config_abandonment_alert_ratio": "abandon_alert",
-    "cx_config_service_level_threshold_seconds": "threshold",
-}
-
-
-def rows_of(families: Iterable[Family]) -> tuple[list[Row], dict[str, dict[str, float]]]:
-    """Wallboard rows (busiest first) and the per-queue targets."""
-    rows: dict[tuple[str, str], Row] = {}
-    targets: dict[str, dict[str, float]] = {}
+def wallboard_data(families: Iterable[Family], at_ms: int, min_sample: int = 10) -> dict[str, Any]:
+    """The JSON of /api/wallboard (see the module docstring)."""
     by_name = {family.name: family for family in families}
-    for column in COLUMNS:
-        family = by_name.get(column.kpi.family)
-        if family is None:
-            continue
-        required = dict(column.kpi.select)
-        if column.window:
-            required["window"] = column.window
-        for label_values, value in family.samples:
-            labels = dict(zip(family.labels, label_values, strict=True))
-            if any(labels.get(k) != v for k, v in required.items()):
-                continue
-            key = (labels["queue"], labels["channel"])
-            row = rows.setdefault(key, Row(*key, {}))
-            row.values[column] = float(value)  # type: ignore[arg-type]
-    for name, target in TARGETS.items():
-        family = by_name.get(name)
-        for label_values, value in family.samples if family else ():
-            targets.setdefault(label_values[0], {})[target] = float(value)  # type: ignore[arg-type]
+    tiles: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def tile(labels: dict[str, str]) -> dict[str, Any]:
+        key = (labels["queue"], labels["channel"])
+        found = tiles.get(key)
+        if found is None:
+            found = tiles[key] = {"queue": key[0], "channel": key[1], "waiting": 0}
+        return found
+
+    for name, field in (
+        ("cx_contacts_waiting", "waiting"),
+        ("cx_longest_wait_seconds", "longest_wait_s"),
+        ("cx_estimated_wait_seconds", "estimated_wait_s"),
+    ):
+        for labels, value in _samples(by_name, name):
+            tile(labels)[field] = int(value) if field == "waiting" else value
+    counts: dict[tuple[str, str, str], dict[str, float]] = {}
+    for labels, value in _samples(by_name, "cx_window_contacts"):
+        if labels["window"] in WINDOWS:
+            tile(labels)
+            key = (labels["queue"], labels["channel"], labels["window"])
+            counts.setdefault(key, {})[labels["outcome"]] = value
+    ratios = {
+        "service_level": "cx_service_level_ratio",
+        "abandonment": "cx_abandonment_ratio",
+        "speed_of_answer": "cx_average_speed_of_answer_seconds",
+    }
+    values: dict[tuple[str, str, str, str], float] = {}
+    for key, name in ratios.items():
+        for labels, value in _samples(by_name, name):
+            values[(key, labels["queue"], labels["channel"], labels["window"])] = value
+    for (queue, channel, window), c in counts.items():
+        t = tiles[(queue, channel)]
+        counted = c.get("answered", 0) + c.get("abandoned", 0) - c.get("short_abandoned", 0)
+        sizes = {
+            "service_level": c.get("sl_eligible", 0),
+            "abandonment": counted,
+            "speed_of_answer": c.get("answered", 0),
+        }
+        for key, n in sizes.items():
+            value = values.get((key, queue, channel, window))
+            t.setdefault(key, {})[window] = _ratio(value, n, min_sample)
+        if window == "today":
+            t["offered_today"] = int(c.get("offered", 0))
+            t["answered_today"] = int(c.get("answered", 0))
+    responses = {
+        (labels["queue"], labels["channel"]): value
+        for labels, value in _samples(by_name, "cx_window_survey_responses")
+        if labels["survey"] == "csat" and labels["window"] == "today"
+    }
+    for labels, value in _samples(by_name, "cx_csat_ratio"):
+        if labels["window"] == "today" and (labels["queue"], labels["channel"]) in tiles:
+            n = responses.get((labels["queue"], labels["channel"]), 0)
+            tile(labels)["csat"] = {"today": _ratio(value, n, min_sample)}
+    agents: dict[str, dict[str, int]] = {}
+    for labels, value in _samples(by_name, "cx_agents"):
+        agents.setdefault(labels["queue"], {})[labels["state"]] = int(value)
+    targets: dict[str, dict[str, float]] = {}
+    for name, field in (
+        ("cx_config_service_level_target_ratio", "service_level"),
+        ("cx_config_abandonment_alert_ratio", "abandonment"),
+        ("cx_config_service_level_threshold_seconds", "threshold_s"),
+    ):
+        for labels, value in _samples(by_name, name):
+            targets.setdefault(labels["queue"], {})[field] = value
+    for t in tiles.values():
+        t["agents"] = agents.get(t["queue"], {})
+        t["targets"] = targets.get(t["queue"], {})
+        t["state"], t["reasons"] = _judge(t)
     ordered = sorted(
-        rows.values(),
-        key=lambda r: (-r.values.get(WAITING, 0), -r.values.get(LONGEST_WAIT, 0), r[:2]),
+        tiles.values(),
+        key=lambda t: (-t["waiting"], -t.get("longest_wait_s", 0), t["queue"], t["channel"]),
     )
-    return ordered, targets
+    return {
+        "at": format_time(at_ms),
+        "refresh_s": REFRESH_S,
+        "min_sample": min_sample,
+        "titles": {key: kpi.title for key, kpi in KPIS.items()},
+        "totals": _totals(ordered, counts, min_sample),
+        "tiles": ordered,
+        "tickets": _tickets(by_name),
+    }
 
 
-def _seconds(value: float) -> str:
-    minutes, seconds = divmod(round(value), 60)
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+def _judge(t: dict[str, Any]) -> tuple[str, list[str]]:
+    """ok, warn or breach, and why: the alert rules' comparisons, on thick samples."""
+    targets, reasons, state = t["targets"], [], "ok"
+    level = _judged(t.get("service_level", {}).get("15m"), targets.get("service_level"))
+    if level is not None and level[0] < level[1]:
+        reasons.append("service level 15m below target")
+    abandon = _judged(t.get("abandonment", {}).get("15m"), targets.get("abandonment"))
+    if abandon is not None and abandon[0] > abandon[1]:
+        reasons.append("abandonment 15m above its alert level")
+    wait, limit = t.get("longest_wait_s", 0), targets.get("threshold_s")
+    if limit is not None and wait > WAIT_RED_FACTOR * limit:
+        reasons.append(f"longest wait past {WAIT_RED_FACTOR} × the threshold")
+    elif limit is not None and wait > limit:
+        state = "warn"
+    return ("breach" if reasons else state), reasons
 
 
-def _state(key: str, value: float, target: dict[str, float]) -> str:
-    """Colours as the alert rules judge: against the queue's configured targets."""
-    if key == "service_level" and "sl_target" in target:
-        return "bad" if value < target["sl_target"] else "good"
-    if key == "abandonment" and "abandon_alert" in target:
-        return "bad" if value > target["abandon_alert"] else "good"
-    if key == "longest_wait" and "threshold" in target:
-        limit = target["threshold"]
-        return "bad" if value > 3 * limit else "warn" if value > limit else "good"
-    return ""
+def _judged(ratio: dict[str, Any] | None, target: float | None) -> tuple[float, float] | None:
+    """(value, target) when both exist and the sample is not thin."""
+    if ratio is None or ratio["value"] is None or ratio["thin"] or target is None:
+        return None
+    return ratio["value"], target
 
 
-def _cell(column: Column, value: float | None, target: dict[str, float]) -> str:
-    if value is None:
-        return '<td class="none">–</td>'
-    unit = column.kpi.unit
-    if unit == "seconds":
-        text = _seconds(value)
-    elif unit == "count":
-        text = f"{value:.0f}"
-    else:
-        text = f"{value * 100:.0f}%"
-    return f'<td class="{_state(column.key, value, target)}">{text}</td>'
+def _totals(tiles: list[dict[str, Any]], counts: dict, min_sample: int) -> dict[str, Any]:
+    today = [c for (_, _, window), c in counts.items() if window == "today"]
+    met = sum(c.get("sl_met", 0) for c in today)
+    eligible = sum(c.get("sl_eligible", 0) for c in today)
+    return {
+        "waiting": sum(t["waiting"] for t in tiles),
+        "longest_wait_s": max((t.get("longest_wait_s", 0) for t in tiles), default=0),
+        "offered_today": int(sum(c.get("offered", 0) for c in today)),
+        "answered_today": int(sum(c.get("answered", 0) for c in today)),
+        "service_level_today": _ratio(met / eligible if eligible else None, eligible, min_sample),
+        "breaches": sum(t["state"] == "breach" for t in tiles),
+    }
 
 
-def wallboard_html(families: Iterable[Family], at_ms: int) -> bytes:
-    rows, targets = rows_of(families)
-    head = "".join(f"<th>{escape(column.title)}</th>" for column in COLUMNS)
-    body = []
-    for row in rows:
-        target = targets.get(row.queue, {})
-        cells = "".join(_cell(c, row.values.get(c), target) for c in COLUMNS)
-        body.append(f"<tr><th>{escape(row.queue)}</th><td>{escape(row.channel)}</td>{cells}</tr>")
-    if not body:
-        body.append(f'<tr><td colspan="{len(COLUMNS) + 2}">no contacts yet</td></tr>')
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="{REFRESH_S}">
-<title>cxkpi wallboard</title>
-<style>
-body {{ background:#111; color:#eee; font:1.4rem system-ui, sans-serif; margin:1rem; }}
-table {{ border-collapse:collapse; width:100%; }}
-th, td {{ padding:.4rem .8rem; border-bottom:1px solid #333; text-align:right; }}
-tr > :first-child, tr > :nth-child(2) {{ text-align:left; }}
-.good {{ color:#3c3; }} .warn {{ color:#fb0; }} .bad {{ color:#f44; font-weight:bold; }}
-.none {{ color:#666; }} footer {{ color:#888; font-size:1rem; margin-top:1rem; }}
-</style></head><body>
-<h1>Queues now</h1>
-<table><thead><tr><th>queue</th><th>channel</th>{head}</tr></thead>
-<tbody>{"".join(body)}</tbody></table>
-<footer>as of {format_time(at_ms)} · refreshes every {REFRESH_S} s ·
-colours follow the configured targets · <a href="metrics">/metrics</a></footer>
-</body></html>
-"""
-    return page.encode()
+def _tickets(by_name: dict[str, Family]) -> dict[str, dict[str, int]]:
+    open_by_status: dict[str, int] = {}
+    for labels, value in _samples(by_name, "cx_tickets_open"):
+        status = labels["status"]
+        open_by_status[status] = open_by_status.get(status, 0) + int(value)
+    overdue: dict[str, int] = {}
+    for labels, value in _samples(by_name, "cx_tickets_first_reply_overdue"):
+        overdue[labels["priority"]] = overdue.get(labels["priority"], 0) + int(value)
+    return {"open_by_status": open_by_status, "first_reply_overdue_by_priority": overdue}
+
+
+#: The page itself (``wallboard.html`` next to this module), read once.
+WALLBOARD_PAGE = (files(__package__) / "wallboard.html").read_bytes()

@@ -15,9 +15,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import orjson
+
 from ..core.evaluate import Family
 from ..export.text import render_text
-from ..export.wallboard import wallboard_html
+from ..export.wallboard import WALLBOARD_PAGE, wallboard_data
 
 Clock = Callable[[], float]
 
@@ -31,8 +33,10 @@ class Exposition:
         interval_s: float,
         wall_ms: Callable[[], int],
         monotonic: Clock = time.monotonic,
+        min_sample: int = 10,
     ) -> None:
         self._evaluate, self.interval_s = evaluate, interval_s
+        self.min_sample = min_sample
         self._wall_ms, self._monotonic = wall_ms, monotonic
         self._taken: float | None = None
         self._at_ms = 0
@@ -56,8 +60,15 @@ class Exposition:
         return self._body("metrics", lambda families, at_ms: render_text(families))
 
     def wallboard(self) -> bytes:
-        """The built-in wallboard page."""
-        return self._body("wallboard", wallboard_html)
+        """The built-in wallboard page: the same bytes always; it asks ``wallboard_json``."""
+        return WALLBOARD_PAGE
+
+    def wallboard_json(self) -> bytes:
+        """What the wallboard shows, as JSON (``export/wallboard.py``)."""
+        return self._body(
+            "wallboard.json",
+            lambda families, at_ms: orjson.dumps(wallboard_data(families, at_ms, self.min_sample)),
+        )
 
     def _body(self, name: str, write: Callable[[list[Family], int], bytes]) -> bytes:
         at_ms, families = self.families()

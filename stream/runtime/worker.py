@@ -199,7 +199,9 @@ class Worker:
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(RuntimeCollector(self))
         self._exported: Exported | None = None  # what /metrics evaluates, between scrapes
-        self.exposition = Exposition(self.families, s.render_interval_s, now_ms)
+        self.exposition = Exposition(
+            self.families, s.render_interval_s, now_ms, min_sample=s.config.wallboard_min_sample
+        )
         self._wire()
 
     def create_topics(self, retry_every_s: float = 5.0) -> list[str]:
@@ -239,6 +241,12 @@ class Worker:
         async def wallboard(web: Any, request: Any) -> aioweb.Response:
             body = self.exposition.wallboard()
             return aioweb.Response(body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+
+        @app.page("/api/wallboard")
+        async def wallboard_api(web: Any, request: Any) -> aioweb.Response:
+            body = self.exposition.wallboard_json()
+            headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+            return aioweb.Response(body=body, headers=headers)
 
         @app.page("/healthz")
         async def healthz(web: Any, request: Any) -> Any:

@@ -156,3 +156,12 @@ def test_load_config_errors(tmp_path):
     wrong.write_text("[service]\nservice_level_mode = 'fast'\n")
     with pytest.raises(ConfigError, match=r"service\.service_level_mode"):
         load_config(wrong)
+
+
+def test_the_wallboards_minimum_sample():
+    assert config_from_dict({}).wallboard_min_sample == 10
+    assert config_from_dict({"wallboard": {"min_sample": 30}}).wallboard_min_sample == 30
+    with pytest.raises(ConfigError, match=r"wallboard\.min_sample: must be a whole number"):
+        config_from_dict({"wallboard": {"min_sample": 2.5}})
+    with pytest.raises(ConfigError, match=r"wallboard\.sound: unknown key"):
+        config_from_dict({"wallboard": {"sound": True}})

@@ -1,52 +1,86 @@
-"""The built-in wallboard page: rows, formatting, target colours, escaping."""
+"""What the built-in wallboard shows (/api/wallboard), worked out by hand: tiles with
+sample sizes, thin samples, breaches by the configured targets, totals and tickets.
+(tests/export/test_wallboard_browser.py renders the page in Chromium.)"""
 
 from __future__ import annotations
 
-import re
-
-from helpers import call, ms
+from helpers import agent, call, ms, survey, ticket
 
 from stream.core.replay import replay
-from stream.export.wallboard import wallboard_html
+from stream.export.wallboard import WALLBOARD_PAGE, wallboard_data
+
+LINES = [
+    # sales: one answered in 5 s (within 20 s), one waiting since 25 s.
+    call("queued", 0, "c1", queue="sales"),
+    call("answered", 5, "c1", agent_id="a1"),
+    call("queued", 25, "c2", queue="sales"),
+    # support: one answered after 60 s: a service level of 0 %.
+    call("queued", 0, "c3", queue="support"),
+    call("answered", 60, "c3", agent_id="a2"),
+    # two CSAT answers for sales, both 5: 100 %, from two.
+    survey("sent", 10, "s1", kind="csat", queue="sales", channel="voice"),
+    survey("responded", 20, "s1", kind="csat", score=5),
+    survey("sent", 10, "s2", kind="csat", queue="sales", channel="voice"),
+    survey("responded", 30, "s2", kind="csat", score=5),
+    agent(0, "a7", "available", queues=["sales"]),
+    ticket("created", 0, "t1", queue="sales", priority="urgent"),
+]
 
 
-def page(lines: list[bytes], at: float) -> str:
-    return wallboard_html(replay(lines, at_ms=ms(at)).families(), ms(at)).decode()
+def shown(at: float = 120, min_sample: int = 10) -> dict:
+    return wallboard_data(replay(LINES, at_ms=ms(at)).families(), ms(at), min_sample)
 
 
-def row(html: str, queue: str) -> str:
-    match = re.search(rf"<tr><th>{re.escape(queue)}</th>.*?</tr>", html)
-    assert match, html
-    return match.group(0)
+def tile(data: dict, queue: str) -> dict:
+    return next(t for t in data["tiles"] if t["queue"] == queue)
 
 
-def test_rows_show_the_queue_now_with_colours_from_the_targets():
-    lines = [
-        # sales: one answered in 5 s (within 20 s), one waiting for 95 s at T.
-        call("queued", 0, "c1", queue="sales"),
-        call("answered", 5, "c1", agent_id="a1"),
-        call("queued", 25, "c2", queue="sales"),
-        # support: one answered after 60 s (service level 0 % < 80 % target).
-        call("queued", 0, "c3", queue="support"),
-        call("answered", 60, "c3", agent_id="a2"),
+def test_a_tile_per_queue_and_channel_busiest_first():
+    data = shown()
+    assert [(t["queue"], t["channel"]) for t in data["tiles"]] == [
+        ("sales", "voice"),
+        ("support", "voice"),
     ]
-    html = page(lines, 120)
-    sales = row(html, "sales")
-    # waiting 1, longest 1m35s (past 3 × the 20 s threshold: red), SL 15m 100 %.
-    assert '<td class="">1</td>' in sales
-    assert '<td class="bad">1m35s</td>' in sales
-    assert '<td class="good">100%</td>' in sales
-    support = row(html, "support")
-    assert '<td class="bad">0%</td>' in support  # service level below target
-    assert '<td class="good">0s</td>' in support  # nobody waits
-    assert '<td class="">1m00s</td>' in support  # speed of answer
-    # Busiest first: sales has somebody waiting.
-    assert html.index("<th>sales</th>") < html.index("<th>support</th>")
-    assert '<meta http-equiv="refresh" content="5">' in html
+    sales = tile(data, "sales")
+    assert sales["waiting"] == 1
+    assert sales["longest_wait_s"] == 95
+    assert (sales["offered_today"], sales["answered_today"]) == (2, 1)
+    assert sales["agents"]["available"] == 1
+    assert sales["targets"] == {"service_level": 0.8, "abandonment": 0.05, "threshold_s": 20}
 
 
-def test_names_are_escaped_and_an_empty_board_says_so():
-    html = page([call("queued", 0, "c1", queue="<b>x</b>")], 10)
-    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
-    empty = wallboard_html([], ms(0)).decode()
-    assert "no contacts yet" in empty
+def test_every_ratio_carries_its_sample_size_and_thin_ones_say_so():
+    sales = tile(shown(), "sales")
+    assert sales["service_level"]["15m"] == {"value": 1.0, "n": 1, "thin": True}
+    assert sales["speed_of_answer"]["15m"] == {"value": 5.0, "n": 1, "thin": True}
+    assert sales["csat"]["today"] == {"value": 1.0, "n": 2, "thin": True}  # not "100 %" alone
+    assert tile(shown(min_sample=1), "sales")["csat"]["today"]["thin"] is False
+
+
+def test_breaches_follow_the_configured_targets_on_thick_samples_only():
+    data = shown()
+    assert tile(data, "sales")["state"] == "breach"  # 95 s > 3 × 20 s
+    assert tile(data, "sales")["reasons"] == ["longest wait past 3 × the threshold"]
+    assert tile(data, "support")["state"] == "ok"  # 0 % service level, but from one contact
+    support = tile(shown(min_sample=1), "support")
+    assert support["state"] == "breach"
+    assert support["reasons"] == ["service level 15m below target"]
+    assert tile(shown(at=50), "sales")["state"] == "warn"  # 25 s: past 20 s, not 60 s
+
+
+def test_totals_and_tickets():
+    data = shown()
+    totals = data["totals"]
+    assert (totals["waiting"], totals["offered_today"], totals["answered_today"]) == (1, 3, 2)
+    assert totals["service_level_today"] == {"value": 0.5, "n": 2, "thin": True}
+    assert totals["breaches"] == 1
+    assert data["tickets"]["open_by_status"]["new"] == 1
+    assert data["tickets"]["first_reply_overdue_by_priority"]["urgent"] == 0
+    assert data["titles"]["service_level"] == "Service level"
+
+
+def test_an_empty_center_and_the_page_itself():
+    empty = wallboard_data([], ms(0))
+    assert empty["tiles"] == [] and empty["totals"]["waiting"] == 0
+    assert b'fetch("api/wallboard"' in WALLBOARD_PAGE
+    assert b"http://" not in WALLBOARD_PAGE and b"https://" not in WALLBOARD_PAGE

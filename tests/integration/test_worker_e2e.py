@@ -209,7 +209,10 @@ async def test_live_equals_offline(broker, start_worker, topic_prefix):
     }
     assert worker.get("/healthz") == (200, b"ok\n")
     status, page = worker.get("/wallboard")
-    assert status == 200 and b"<th>billing</th>" in page
+    assert status == 200 and b'fetch("api/wallboard"' in page
+    status, body = worker.get("/api/wallboard")
+    shown = json.loads(body)
+    assert status == 200 and "billing" in {tile["queue"] for tile in shown["tiles"]}
     status, body = worker.get("/readyz")
     assert status == 200 and json.loads(body) == {"ready": True, "partitions": list(range(8))}
 

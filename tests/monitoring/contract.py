@@ -88,6 +88,7 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cx_response_seconds": (HISTOGRAM, ("queue", "channel")),
     "cx_response_average_seconds": (GAUGE, ("queue", "channel", "window")),
     "cx_ticket_reply_seconds": (HISTOGRAM, ("queue", "priority")),
+    "cx_window_survey_responses": (GAUGE, ("survey", "queue", "channel", "window")),
     "cx_ticket_first_reply_business_average_seconds": (GAUGE, ("queue", "priority", "window")),
     "cx_ticket_resolution_business_average_seconds": (GAUGE, ("queue", "priority", "window")),
     "cx_worker_ready": (GAUGE, ()),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import orjson
+
 from stream.core.engine import Engine
 from stream.export.text import render_text
-from stream.export.wallboard import wallboard_html
+from stream.export.wallboard import WALLBOARD_PAGE, wallboard_data
 from stream.runtime.serving import Exposition
 
 
@@ -32,12 +34,13 @@ def test_scrapes_within_the_interval_share_one_evaluation_and_one_body():
     first = served.metrics()
     clock.now += 0.1
     assert served.metrics() is first
-    page = served.wallboard()
+    shown = served.wallboard_json()
     clock.now += 0.1
-    assert served.wallboard() is page
+    assert served.wallboard_json() is shown
     assert len(asked) == 1
     assert first == render_text(engine.families(asked[0]))
-    assert page == wallboard_html(engine.families(asked[0]), asked[0])
+    assert orjson.loads(shown) == wallboard_data(engine.families(asked[0]), asked[0])
+    assert served.wallboard() is WALLBOARD_PAGE  # the page itself never changes
 
 
 def test_a_scrape_after_the_interval_evaluates_again_at_the_new_time():
@@ -45,7 +48,7 @@ def test_a_scrape_after_the_interval_evaluates_again_at_the_new_time():
     served.metrics()
     clock.now += 0.25
     served.metrics()
-    served.wallboard()
+    served.wallboard_json()
     assert len(asked) == 2 and asked[1] > asked[0]
 
 
