@@ -119,18 +119,41 @@ def wallboard_data(families: Iterable[Family], at_ms: int, min_sample: int = 10)
         t["agents"] = agents.get(t["queue"], {})
         t["targets"] = targets.get(t["queue"], {})
         t["state"], t["reasons"] = _judge(t)
+    return _board(format_time(at_ms), min_sample, list(tiles.values()), _tickets(by_name))
+
+
+def merge_wallboards(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several workers' wallboards as one: every worker owns other queues, so their
+    tiles are put together (a tile two workers show during a rebalance, once) and the
+    totals and tickets are summed again. ``parts[0]`` is this worker's."""
+    tiles: dict[tuple[str, str], dict[str, Any]] = {}
+    tickets: dict[str, dict[str, int]] = {}
+    for part in parts:
+        for t in part["tiles"]:
+            tiles.setdefault((t["queue"], t["channel"]), t)
+        for name, counts in part["tickets"].items():
+            into = tickets.setdefault(name, {})
+            for key, n in counts.items():
+                into[key] = into.get(key, 0) + n
+    first = parts[0]
+    return _board(first["at"], first["min_sample"], list(tiles.values()), tickets)
+
+
+def _board(
+    at: str, min_sample: int, tiles: list[dict[str, Any]], tickets: dict[str, dict[str, int]]
+) -> dict[str, Any]:
     ordered = sorted(
-        tiles.values(),
+        tiles,
         key=lambda t: (-t["waiting"], -t.get("longest_wait_s", 0), t["queue"], t["channel"]),
     )
     return {
-        "at": format_time(at_ms),
+        "at": at,
         "refresh_s": REFRESH_S,
         "min_sample": min_sample,
         "titles": {key: kpi.title for key, kpi in KPIS.items()},
-        "totals": _totals(ordered, counts, min_sample),
+        "totals": _totals(ordered, min_sample),
         "tiles": ordered,
-        "tickets": _tickets(by_name),
+        "tickets": tickets,
     }
 
 
@@ -158,15 +181,16 @@ def _judged(ratio: dict[str, Any] | None, target: float | None) -> tuple[float, 
     return ratio["value"], target
 
 
-def _totals(tiles: list[dict[str, Any]], counts: dict, min_sample: int) -> dict[str, Any]:
-    today = [c for (_, _, window), c in counts.items() if window == "today"]
-    met = sum(c.get("sl_met", 0) for c in today)
-    eligible = sum(c.get("sl_eligible", 0) for c in today)
+def _totals(tiles: list[dict[str, Any]], min_sample: int) -> dict[str, Any]:
+    """The center's strip, from the tiles alone (so a merged board sums the same way)."""
+    today = [t["service_level"]["today"] for t in tiles if "today" in t.get("service_level", {})]
+    eligible = sum(level["n"] for level in today)
+    met = sum(round(level["value"] * level["n"]) for level in today if level["value"] is not None)
     return {
         "waiting": sum(t["waiting"] for t in tiles),
         "longest_wait_s": max((t.get("longest_wait_s", 0) for t in tiles), default=0),
-        "offered_today": int(sum(c.get("offered", 0) for c in today)),
-        "answered_today": int(sum(c.get("answered", 0) for c in today)),
+        "offered_today": sum(t.get("offered_today", 0) for t in tiles),
+        "answered_today": sum(t.get("answered_today", 0) for t in tiles),
         "service_level_today": _ratio(met / eligible if eligible else None, eligible, min_sample),
         "breaches": sum(t["state"] == "breach" for t in tiles),
     }

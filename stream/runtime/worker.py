@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from aiohttp import web as aioweb
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -52,6 +53,7 @@ from ..core.stages import (
 )
 from . import transport
 from .checkpoint import checkpoint
+from .gathering import gather_wallboard
 from .housekeeping import Walk
 from .kafka_probe import reachable
 from .kafka_settings import KafkaSettings
@@ -161,6 +163,8 @@ class Worker:
             "web_bind": s.web_host,
             "web_host": s.web_host,
             "web_port": s.web_port,
+            # Where the group's other workers reach this one's wallboard part (gathering.py).
+            "canonical_url": f"{s.web_scheme}://{s.web_host}:{s.web_port}",
         }
         if s.web_access is not None:
             faust_settings["web_ssl_context"] = s.web_access.ssl_context
@@ -245,6 +249,9 @@ class Worker:
         @app.page("/api/wallboard")
         async def wallboard_api(web: Any, request: Any) -> aioweb.Response:
             body = self.exposition.wallboard_json()
+            if not request.query.get("local"):  # the whole center: ask the others too
+                auth = request.headers.get("Authorization")
+                body = orjson.dumps(await gather_wallboard(body, self.peer_urls(), auth))
             headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
             return aioweb.Response(body=body, headers=headers)
 
@@ -459,6 +466,12 @@ class Worker:
         await checkpoint(self.app.producer, steps)
 
     # -- what this worker owns and exports ---------------------------------------
+
+    def peer_urls(self) -> list[str]:
+        """The web addresses of the group's other workers, as Faust's assignor knows them."""
+        own = str(self.app.conf.canonical_url).rstrip("/")
+        urls = (str(url).rstrip("/") for url in self.app.router.tables_metadata())
+        return sorted({url for url in urls if url != own})
 
     def owned_sources(self) -> set[int]:
         first = next(iter(self.source_names))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from helpers import agent, call, ms, survey, ticket
 
 from stream.core.replay import replay
-from stream.export.wallboard import WALLBOARD_PAGE, wallboard_data
+from stream.export.wallboard import WALLBOARD_PAGE, merge_wallboards, wallboard_data
 
 LINES = [
     # sales: one answered in 5 s (within 20 s), one waiting since 25 s.
@@ -84,3 +84,17 @@ def test_an_empty_center_and_the_page_itself():
     assert empty["tiles"] == [] and empty["totals"]["waiting"] == 0
     assert b'fetch("api/wallboard"' in WALLBOARD_PAGE
     assert b"http://" not in WALLBOARD_PAGE and b"https://" not in WALLBOARD_PAGE
+
+
+def test_boards_of_workers_owning_other_queues_merge_into_the_centers():
+    support = [line for line in LINES if b'"c3"' in line]  # the support queue's one call
+    sales = [line for line in LINES if line not in support]
+    at = ms(120)
+
+    def board(lines: list[bytes]) -> dict:
+        return wallboard_data(replay(lines, at_ms=at).families(), at)
+
+    merged = merge_wallboards([board(sales), board(support)])
+    whole = board(sales + support)
+    assert {(t["queue"], t["channel"]) for t in board(sales)["tiles"]} == {("sales", "voice")}
+    assert merged == whole

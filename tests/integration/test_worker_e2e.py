@@ -277,6 +277,21 @@ async def test_ten_sigkills_anywhere_in_a_checkpoint_count_nothing_twice(
     wait_consistent(lines, worker, config=config)
 
 
+def replayed_queues(lines: list[bytes]) -> set[tuple[str, ...]]:
+    families = replay(lines).families()
+    offered = next(f for f in families if f.name == "cx_contacts_offered_total")
+    return {labels for labels, _ in offered.samples}
+
+
+def _comparable(board: dict) -> tuple:
+    """A wallboard without what moves with the clock (waits, and the state they set)."""
+    moving = {"longest_wait_s", "estimated_wait_s", "state", "reasons"}
+    tiles = [{k: v for k, v in tile.items() if k not in moving} for tile in board["tiles"]]
+    tiles.sort(key=lambda tile: (tile["queue"], tile["channel"]))
+    totals = {k: v for k, v in board["totals"].items() if k not in {"longest_wait_s", "breaches"}}
+    return tiles, totals, board["tickets"]
+
+
 async def test_two_workers_split_and_take_over(broker, start_worker, topic_prefix):
     first = scenario(seed=3, minutes=40)
     one = start_worker(("--topic-prefix", topic_prefix))
@@ -288,6 +303,13 @@ async def test_two_workers_split_and_take_over(broker, start_worker, topic_prefi
     mine = {int(p) for p in _partitions(one)}
     theirs = {int(p) for p in _partitions(two)}
     assert mine and theirs and not mine & theirs and mine | theirs == set(range(8))
+    # Each worker's wallboard shows the whole center, with the same numbers (issue 13).
+    boards = [json.loads(worker.get("/api/wallboard")[1]) for worker in (one, two)]
+    queues = {labels[0] for labels in replayed_queues(first)}
+    for board in boards:
+        assert board["workers"] == {"asked": 2, "answered": 2, "missing": []}
+        assert {tile["queue"] for tile in board["tiles"]} == queues
+    assert _comparable(boards[0]) == _comparable(boards[1])
 
     two.kill()
     more = scenario(seed=4, minutes=5)
