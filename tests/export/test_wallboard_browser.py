@@ -8,39 +8,17 @@ stops answering, and show names as text, never as markup.
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import orjson
 import pytest
+from browser import By, chromium, console_errors, tile_text, wait_for
 from helpers import call, ms
 
 from stream.core.replay import replay
 from stream.export.wallboard import WALLBOARD_PAGE, wallboard_data
-
-
-def need(name: str, found: object) -> None:
-    """Skip without a tool on a laptop; fail in CI (CI=true), where it must be there."""
-    if found:
-        return
-    message = (
-        f"{name} is missing: apt-get install --no-install-recommends chromium chromium-driver; "
-        "pip install selenium"
-    )
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-try:
-    from selenium import webdriver
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-except ImportError:  # pragma: no cover - laptop without the test extra
-    webdriver = None
 
 
 class Board:
@@ -87,21 +65,8 @@ def server() -> Iterator[tuple[str, Board]]:
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    need("selenium", webdriver)
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    need("chromium", chromium)
-    need("chromedriver", driver_path)
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1920,1080"):
-        options.add_argument(flag)
-    service = webdriver.ChromeService(executable_path=driver_path)
-    driver = webdriver.Chrome(options=options, service=service)
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 LINES = [
@@ -111,17 +76,6 @@ LINES = [
     call("queued", 0, "c3", queue="<b>support</b>"),
     call("answered", 60, "c3", agent_id="a2"),
 ]
-
-
-def wait_for(driver, condition, timeout: float = 10):
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition(d))
-
-
-def tile_text(driver, queue: str) -> str:
-    for tile in driver.find_elements(By.CSS_SELECTOR, "article.tile"):
-        if tile.find_element(By.CSS_SELECTOR, ".q").text == queue:
-            return tile.text
-    return ""
 
 
 def test_the_page_draws_tiles_and_updates_them_in_place(server, browser):
@@ -151,6 +105,7 @@ def test_the_page_draws_tiles_and_updates_them_in_place(server, browser):
     first = browser.find_element(By.CSS_SELECTOR, "article.tile")
     assert browser.execute_script("return arguments[0].cxMarker", first) == "same"  # in place
     assert "offered today 4" in first.text
+    assert console_errors(browser) == []
 
 
 def test_a_worker_that_stops_answering_is_shown_as_such(server, browser):
