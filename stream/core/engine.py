@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from .config import Config
 from .decode import Decoder
 from .entity import Record
-from .evaluate import Evaluator, Family
+from .evaluate import Evaluator, Family, sparklines
 from .events import Event, Invalid
 from .gauges import LiveSet
 from .health import Health
@@ -163,6 +163,9 @@ class Engine:
 
     def families(self, at_ms: int) -> list[Family]:
         return evaluate_slices(self.evaluator, self.slices.values(), self.live.values(), at_ms)
+
+    def sparklines(self, at_ms: int) -> dict[tuple[str, str], list[float | None]]:
+        return sparklines(union(self.slices.values())[0], self.config, at_ms)
 
 
 def evaluate_slices(

@@ -206,12 +206,7 @@ def _contact(
         _put(out, "cx_abandonment_ratio", wl, _ratio(counted_abandons, offered_outcomes))
         # The service level's parts under the queue's own mode, exported with it, so
         # that rules summing over workers and channels divide the same numbers.
-        mode = policy.service_level_mode
-        met, eligible = v[C.answered_within], offered_outcomes
-        if mode == "abandons_ignored":
-            eligible = v[C.answered]
-        elif mode == "abandons_positive":
-            met += v[C.abandoned_within]
+        met, eligible = service_level_parts(v, policy.service_level_mode)
         out["cx_window_contacts"].append(((*labels, "sl_met", window), met))
         out["cx_window_contacts"].append(((*labels, "sl_eligible", window), eligible))
         _put(out, "cx_service_level_ratio", wl, _ratio(met, eligible))
@@ -244,6 +239,39 @@ def _contact(
     for outcome in ("answered", "abandoned", "transferred"):
         hist = series.hists.get(f"wait:{outcome}")
         _histogram(out, "cx_wait_seconds", (*labels, outcome), hist, edges, 0.001)
+
+
+def service_level_parts(v: list[int], mode: str) -> tuple[int, int]:
+    """(answered within the threshold, the denominator) of a contact vector, under a
+    queue's service-level mode: the one definition the window ratios, their exported
+    parts and the wallboard's minute sparkline all use."""
+    counted_abandons = v[C.abandoned] - v[C.short_abandoned]
+    if mode == "abandons_ignored":
+        return v[C.answered_within], v[C.answered]
+    met = v[C.answered_within]
+    if mode == "abandons_positive":
+        met += v[C.abandoned_within]
+    return met, v[C.answered] + counted_abandons
+
+
+def sparklines(
+    all_series: Mapping[tuple, Series], config: Config, at_ms: int, minutes: int = 60
+) -> dict[tuple[str, str], list[float | None]]:
+    """Per (queue, channel), the service level of each of the last ``minutes`` minutes
+    (None: nobody counted in that minute), oldest first, from the minute buckets."""
+    now = minute_of(at_ms)
+    lines: dict[tuple[str, str], list[float | None]] = {}
+    for key, series in all_series.items():
+        if key[0] != CONTACT:
+            continue
+        mode = config.policy(key[1]).service_level_mode
+        points: list[float | None] = []
+        for minute in range(now - minutes + 1, now + 1):
+            bucket = series.minutes.get(minute)
+            met, eligible = service_level_parts(bucket, mode) if bucket else (0, 0)
+            points.append(met / eligible if eligible else None)
+        lines[key[1:]] = points
+    return lines
 
 
 # -- forward-looking: estimated wait and agents required (forecast.py) ----------------

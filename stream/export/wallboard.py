@@ -47,8 +47,14 @@ def _ratio(value: float | None, n: float, min_sample: int) -> dict[str, Any]:
     return {"value": value, "n": int(n), "thin": n < min_sample}
 
 
-def wallboard_data(families: Iterable[Family], at_ms: int, min_sample: int = 10) -> dict[str, Any]:
-    """The JSON of /api/wallboard (see the module docstring)."""
+def wallboard_data(
+    families: Iterable[Family],
+    at_ms: int,
+    min_sample: int = 10,
+    sparklines: dict[tuple[str, str], list[float | None]] | None = None,
+) -> dict[str, Any]:
+    """The JSON of /api/wallboard (see the module docstring); ``sparklines``: each
+    queue and channel's service level per minute over the last hour, oldest first."""
     by_name = {family.name: family for family in families}
     tiles: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -115,6 +121,9 @@ def wallboard_data(families: Iterable[Family], at_ms: int, min_sample: int = 10)
     ):
         for labels, value in _samples(by_name, name):
             targets.setdefault(labels["queue"], {})[field] = value
+    for key, line in (sparklines or {}).items():
+        if key in tiles:
+            tiles[key]["sparkline"] = line
     for t in tiles.values():
         t["agents"] = agents.get(t["queue"], {})
         t["targets"] = targets.get(t["queue"], {})

@@ -34,9 +34,11 @@ class Exposition:
         wall_ms: Callable[[], int],
         monotonic: Clock = time.monotonic,
         min_sample: int = 10,
+        sparklines: Callable[[int], dict] | None = None,
     ) -> None:
         self._evaluate, self.interval_s = evaluate, interval_s
         self.min_sample = min_sample
+        self._sparklines = sparklines
         self._wall_ms, self._monotonic = wall_ms, monotonic
         self._taken: float | None = None
         self._at_ms = 0
@@ -65,10 +67,12 @@ class Exposition:
 
     def wallboard_json(self) -> bytes:
         """What the wallboard shows, as JSON (``export/wallboard.py``)."""
-        return self._body(
-            "wallboard.json",
-            lambda families, at_ms: orjson.dumps(wallboard_data(families, at_ms, self.min_sample)),
-        )
+
+        def write(families: list[Family], at_ms: int) -> bytes:
+            lines = self._sparklines(at_ms) if self._sparklines else {}
+            return orjson.dumps(wallboard_data(families, at_ms, self.min_sample, lines))
+
+        return self._body("wallboard.json", write)
 
     def _body(self, name: str, write: Callable[[list[Family], int], bytes]) -> bytes:
         at_ms, families = self.families()

@@ -41,15 +41,17 @@ from prometheus_client.registry import Collector
 from ..core.config import Config
 from ..core.decode import Decoder
 from ..core.engine import evaluate_slices
-from ..core.evaluate import Evaluator, Family
+from ..core.evaluate import Evaluator, Family, sparklines
 from ..core.events import DEADLETTER, SOURCE_TOPICS, Invalid
 from ..core.live import Descriptor
 from ..core.stages import (
     EntityStage,
     QueueStage,
+    Slice,
     empty_slice,
     invalid_output,
     ordinals,
+    union,
 )
 from . import transport
 from .checkpoint import checkpoint
@@ -204,7 +206,11 @@ class Worker:
         self.registry.register(RuntimeCollector(self))
         self._exported: Exported | None = None  # what /metrics evaluates, between scrapes
         self.exposition = Exposition(
-            self.families, s.render_interval_s, now_ms, min_sample=s.config.wallboard_min_sample
+            self.families,
+            s.render_interval_s,
+            now_ms,
+            min_sample=s.config.wallboard_min_sample,
+            sparklines=self.sparklines,
         )
         self._wire()
 
@@ -517,6 +523,12 @@ class Worker:
 
     def families(self, at_ms: int) -> list[Family]:
         """Every KPI family over what this worker owns, evaluated at ``at_ms``."""
+        exported, slices = self._exported_view()
+        return evaluate_slices(self.evaluator, slices, exported.live.values(), at_ms)
+
+    def _exported_view(self) -> tuple[Exported, list[Slice]]:
+        """The routes and live sets this worker exports (kept between scrapes), and the
+        slices of those routes."""
         owned = self.owned_facts()
         exported = self._exported
         if exported is None or exported.partitions != owned or not self.ready():
@@ -524,7 +536,12 @@ class Worker:
             # Kept only once recovered: a restore in progress writes the table alone.
             self._exported = exported if self.ready() else None
         slices = [held.slice for route in exported.routes if (held := self.slices.get(route))]
-        return evaluate_slices(self.evaluator, slices, exported.live.values(), at_ms)
+        return exported, slices
+
+    def sparklines(self, at_ms: int) -> dict[tuple[str, str], list[float | None]]:
+        """The wallboard's minute service levels over what this worker owns."""
+        _, slices = self._exported_view()
+        return sparklines(union(slices)[0], self.settings.config, at_ms)
 
     def lag(self) -> Iterable[tuple[str, int, int]]:
         """(topic, partition, messages behind) for every owned input partition."""

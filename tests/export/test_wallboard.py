@@ -83,7 +83,8 @@ def test_an_empty_center_and_the_page_itself():
     empty = wallboard_data([], ms(0))
     assert empty["tiles"] == [] and empty["totals"]["waiting"] == 0
     assert b'fetch("api/wallboard"' in WALLBOARD_PAGE
-    assert b"http://" not in WALLBOARD_PAGE and b"https://" not in WALLBOARD_PAGE
+    for outside in (b'src="http', b'href="http', b"url(http", b'fetch("http', b"@import"):
+        assert outside not in WALLBOARD_PAGE  # nothing is fetched from the internet
 
 
 def test_boards_of_workers_owning_other_queues_merge_into_the_centers():
@@ -98,3 +99,22 @@ def test_boards_of_workers_owning_other_queues_merge_into_the_centers():
     whole = board(sales + support)
     assert {(t["queue"], t["channel"]) for t in board(sales)["tiles"]} == {("sales", "voice")}
     assert merged == whole
+
+
+def test_the_sparkline_is_the_service_level_of_each_minute_of_the_last_hour():
+    # 10:00 one answered in 5 s (met); 10:01 one answered after 60 s (missed); the
+    # abandon at 10:02 after 5 s is short, so that minute counts nobody.
+    lines = [
+        call("queued", 0, "k1", queue="sales"),
+        call("answered", 5, "k1", agent_id="a1"),
+        call("queued", 20, "k2", queue="sales"),
+        call("answered", 80, "k2", agent_id="a1"),
+        call("queued", 120, "k3", queue="sales"),
+        call("abandoned", 125, "k3"),
+    ]
+    engine = replay(lines, at_ms=ms(150)).engine
+    line = engine.sparklines(ms(150))[("sales", "voice")]
+    assert len(line) == 60
+    assert line[-3:] == [1.0, 0.0, None] and line[:-3] == [None] * 57
+    data = wallboard_data(engine.families(ms(150)), ms(150), sparklines=engine.sparklines(ms(150)))
+    assert tile(data, "sales")["sparkline"] == line

@@ -30,7 +30,8 @@ class Board:
 
 
 def board_data(lines: list[bytes], at: float) -> dict:
-    data = wallboard_data(replay(lines, at_ms=ms(at)).families(), ms(at))
+    engine = replay(lines, at_ms=ms(at)).engine
+    data = wallboard_data(engine.families(ms(at)), ms(at), sparklines=engine.sparklines(ms(at)))
     data["refresh_s"] = 0.2  # a TV asks every 5 s; the test has no time for that
     return data
 
@@ -105,6 +106,8 @@ def test_the_page_draws_tiles_and_updates_them_in_place(server, browser):
     first = browser.find_element(By.CSS_SELECTOR, "article.tile")
     assert browser.execute_script("return arguments[0].cxMarker", first) == "same"  # in place
     assert "offered today 4" in first.text
+    line = first.find_element(By.CSS_SELECTOR, ".spark .line").get_attribute("d")
+    assert line == "M57 1.00"  # 10:00, the minute of the one answered call: 100 %
     assert console_errors(browser) == []
 
 
