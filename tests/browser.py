@@ -4,13 +4,12 @@ the command that installs them; missing in CI (CI=true): it fails."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
+from helpers import missing_tool
 
 try:
     from selenium import webdriver
@@ -21,15 +20,11 @@ except ImportError:  # pragma: no cover - a laptop without the test extra
 
 
 def need(name: str, found: object) -> None:
-    if found:
-        return
-    message = (
-        f"{name} is missing: apt-get install --no-install-recommends chromium chromium-driver; "
-        "pip install -e '.[test]'"
-    )
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    if not found:
+        missing_tool(
+            f"{name} is missing: apt-get install --no-install-recommends chromium "
+            "chromium-driver; pip install -e '.[test]'"
+        )
 
 
 @contextmanager

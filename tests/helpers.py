@@ -9,10 +9,13 @@ fresh id unless one is passed (``_id``), so a duplicate is built by passing the 
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import NoReturn
 
 import orjson
+import pytest
 
 from stream.core.config import Config, config_from_dict
 from stream.core.evaluate import Family
@@ -136,3 +139,11 @@ def kpis(lines: Iterable[bytes], at: Time | None, config: Config | dict | None =
         config = config_from_dict(config)
     at_ms = None if at is None else ms(at)
     return Kpis(replay(list(lines), at_ms, config).families())
+
+
+def missing_tool(message: str) -> NoReturn:
+    """A test's tool is missing: skip on a laptop, fail in CI (CI=true), where a missing
+    tool must never look like a green run."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)

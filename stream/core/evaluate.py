@@ -378,6 +378,23 @@ def _histogram(
 # -- tickets -----------------------------------------------------------------------
 
 
+#: Window averages of ticket durations: (family, total milliseconds, count).
+TICKET_AVERAGES = (
+    ("cx_ticket_first_reply_average_seconds", T.first_reply_ms, T.first_replies),
+    ("cx_ticket_resolution_average_seconds", T.resolution_ms, T.resolutions),
+    (
+        "cx_ticket_first_reply_business_average_seconds",
+        T.first_reply_business_ms,
+        T.first_replies_business,
+    ),
+    (
+        "cx_ticket_resolution_business_average_seconds",
+        T.resolution_business_ms,
+        T.resolutions_business,
+    ),
+)
+
+
 def _ticket(out: dict, labels: tuple, series: Series, windows, aggregates: Aggregates) -> None:
     totals = series.totals
     out["cx_tickets_created_total"].append((labels, totals[T.created]))
@@ -386,30 +403,8 @@ def _ticket(out: dict, labels: tuple, series: Series, windows, aggregates: Aggre
     for window, v in windows:
         wl = (*labels, window)
         solved = v[T.solved]
-        _put(
-            out,
-            "cx_ticket_first_reply_average_seconds",
-            wl,
-            _ratio(v[T.first_reply_ms], v[T.first_replies], 0.001),
-        )
-        _put(
-            out,
-            "cx_ticket_resolution_average_seconds",
-            wl,
-            _ratio(v[T.resolution_ms], v[T.resolutions], 0.001),
-        )
-        _put(
-            out,
-            "cx_ticket_first_reply_business_average_seconds",
-            wl,
-            _ratio(v[T.first_reply_business_ms], v[T.first_replies_business], 0.001),
-        )
-        _put(
-            out,
-            "cx_ticket_resolution_business_average_seconds",
-            wl,
-            _ratio(v[T.resolution_business_ms], v[T.resolutions_business], 0.001),
-        )
+        for name, total_ms, count in TICKET_AVERAGES:
+            _put(out, name, wl, _ratio(v[total_ms], v[count], 0.001))
         _put(out, "cx_reopen_ratio", wl, _ratio(v[T.reopened], solved))
         _put(out, "cx_one_touch_ratio", wl, _ratio(v[T.one_touch], solved))
         _put(out, "cx_replies_per_resolution", wl, _ratio(v[T.solved_agent_comments], solved))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import missing_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS_DIR = ROOT / "prometheus"
@@ -38,13 +38,10 @@ def need_tool(name: str) -> str:
     path = shutil.which(name)
     if path:
         return path
-    message = (
+    missing_tool(
         f"{name} is not installed; install Debian's prometheus and prometheus-alertmanager "
         "packages (apt-get install --no-install-recommends prometheus prometheus-alertmanager)"
     )
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def run(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
