@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..runtime.demo import DemoPlan, DemoSupervisor, http_get
-from ..sim import SimSettings
+from ..sim import SimSettings, Surge, busiest_queue
 from .args import (
     add_topic_arguments,
     kafka_settings,
@@ -42,8 +42,10 @@ Point a Prometheus at the /metrics URL to use the Grafana wallboards
 
 Traffic starts --history seconds in the past and is fast-forwarded at --speed until
 it reaches the present, then runs in real time, so the 15-minute windows are full
-within a minute or two and stay live. The defaults keep the agents busy enough that
-queues build up within seconds.
+within a minute or two and stay live. The defaults make a normal day: busy agents,
+service level mostly between 70 and 100 %. Then a scripted surge (--surge-after,
+--surge-minutes) gives the busiest queue three times its calls: its wallboard tile
+goes amber, then red, and recovers after the surge; the demo says when.
 
 Ctrl-C (or SIGTERM) stops the simulator, the worker and the broker, in that order,
 and leaves no process behind; a second Ctrl-C kills them at once.
@@ -57,7 +59,8 @@ On a shared cluster add --topic-prefix so the synthetic events stay apart.
 EPILOG = """\
 examples:
   cxkpi demo                                  # until Ctrl-C
-  cxkpi demo --queues 8 --agents 600 --rate 2200
+  cxkpi demo --queues 8 --agents 600 --rate 1600
+  cxkpi demo --surge-minutes 0                # no surge
   cxkpi demo --broker localhost:29092 --topic-prefix demo.   # an existing Kafka
   cxkpi demo --web-port 7070 --duration 300 --log-dir ./demo-logs
 """
@@ -89,11 +92,11 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     traffic.add_argument(
         "--rate",
         type=positive_float,
-        default=1100.0,
+        default=800.0,
         metavar="R",
-        help="new contacts per hour, flat over the day (default 1100: with 300 agents a "
-        "centre at its limit, where queues build up and drain; much more than 3.5 per "
-        "roster agent overloads it)",
+        help="new contacts per hour, flat over the day (default 800: with 300 agents a "
+        "normal day, service level mostly above 70 %%; above about 3 per roster agent "
+        "the queues build up for good)",
     )
     traffic.add_argument(
         "--speed",
@@ -111,6 +114,22 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         help="simulated time before now to fast-forward through first (default 900)",
     )
     traffic.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    traffic.add_argument(
+        "--surge-after",
+        type=non_negative_int,
+        default=240,
+        metavar="SECONDS",
+        help="a scripted surge: this long after the traffic goes live, the busiest queue "
+        "gets three times its calls for --surge-minutes, turns amber, then red, and "
+        "recovers (default 240)",
+    )
+    traffic.add_argument(
+        "--surge-minutes",
+        type=non_negative_int,
+        default=8,
+        metavar="N",
+        help="how long the surge lasts; 0: no surge (default 8)",
+    )
     run_group = parser.add_argument_group("demo")
     run_group.add_argument(
         "--duration",
@@ -194,6 +213,9 @@ def plan_from_args(args: argparse.Namespace) -> DemoPlan:
         duration_s=0,  # no end: the demo stops it
         seed=args.seed,
         curve="flat",  # lively at any hour of the day
+        surge=Surge(args.history + args.surge_after, args.surge_minutes * 60)
+        if args.surge_minutes
+        else None,
     )
     return DemoPlan(
         kafka=kafka_settings(args) if args.broker else None,
@@ -261,6 +283,30 @@ def banner(args: argparse.Namespace, demo: DemoSupervisor) -> str:
     )
 
 
+def surge_news(demo: DemoSupervisor, told: set[str]) -> list[str]:
+    """What the scripted surge is doing, once as it starts and once as it ends
+    (``told``: what was said already)."""
+    surge, pacer = demo.plan.traffic.surge, demo.pacer
+    if surge is None or pacer is None:
+        return []
+    now_ms = time.time() * 1000
+    begin = pacer.start_ms + surge.after_s * 1000
+    end = begin + surge.duration_s * 1000
+    queue = busiest_queue(demo.plan.traffic)
+    news = []
+    if now_ms >= begin and "start" not in told:
+        told.add("start")
+        news.append(
+            f"{time.strftime('%H:%M:%S')}  SURGE: {queue} gets {surge.times:g}x its calls for "
+            f"{surge.duration_s // 60} min; watch its tile on the wallboard go amber, then red "
+            "(with Prometheus scraping, CxServiceLevelBelowTarget fires)"
+        )
+    if now_ms >= end and "end" not in told:
+        told.add("end")
+        news.append(f"{time.strftime('%H:%M:%S')}  surge over: {queue} recovers in a few minutes")
+    return news
+
+
 async def show_busiest_queues(
     args: argparse.Namespace, demo: DemoSupervisor, say: Callable[[str], None]
 ) -> int:
@@ -269,12 +315,15 @@ async def show_busiest_queues(
     deadline = began + args.duration if args.duration else None
     next_table = began
     previous: tuple[float, float] | None = None  # (monotonic, events)
+    told: set[str] = set()  # what surge_news has said
     while not demo.stop.is_set():
         demo.check()
         now = time.monotonic()
         if deadline is not None and now >= deadline:
             say(f"--duration {args.duration} s reached")
             break
+        for line in surge_news(demo, told):
+            say(line)
         note = f"| simulator {demo.sent:,} sent"
         if now >= next_table and demo.behind() > 0:
             # While fast-forwarding, the worker (judging by its clock) would show every

@@ -122,6 +122,15 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         "hashes); /healthz stays open (CXKPI_WEB_CONFIG_FILE; default: plain HTTP)",
     )
     group.add_argument(
+        "--agents-view",
+        action="store_true",
+        default=_env("CXKPI_AGENTS_VIEW", "") == "1",
+        help="add an agents panel to the wallboard: each agent's state, time in it, "
+        "contacts handled and AHT today, by team. Agent ids are personal data, so it "
+        "needs --web-config-file with basic_auth_users, and they never go into /metrics "
+        "or the log (CXKPI_AGENTS_VIEW=1; default off)",
+    )
+    group.add_argument(
         "--data-dir",
         type=Path,
         default=os.environ.get("CXKPI_DATA_DIR"),
@@ -229,6 +238,12 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     except (TypeError, ValueError) as exc:
         raise ConfigError(str(exc)) from exc
     web_access = load_web_config(args.web_config_file) if args.web_config_file else None
+    if args.agents_view and not (web_access and web_access.needs_password):
+        raise ConfigError(
+            "--agents-view shows agent ids, which are personal data: it needs "
+            "--web-config-file with basic_auth_users, so that only people with a "
+            "password see them"
+        )
     settings = WorkerSettings(
         kafka=kafka,
         web_access=web_access,
@@ -246,6 +261,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         commit_interval_s=args.commit_interval,
         fetch_max_wait_ms=args.fetch_max_wait_ms,
         render_interval_s=args.render_interval,
+        agents_view=args.agents_view,
         faust=dict(args.faust),
     )
     logging.basicConfig(

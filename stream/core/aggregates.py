@@ -29,7 +29,7 @@ BASE_EDGES_S = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800, 3
 TICKET_EXTRA_EDGES_S = (7200, 14_400, 28_800, 86_400, 172_800, 604_800)
 SCORE_EDGES = tuple(range(11))
 
-CONTACT, TICKET, SURVEY, TEAM = "contact", "ticket", "survey", "team"
+CONTACT, TICKET, SURVEY, TEAM, AGENT = "contact", "ticket", "survey", "team", "agent"
 
 
 class Layout:
@@ -113,7 +113,15 @@ class A(Layout):
     size = 4
 
 
-LAYOUTS = {CONTACT: C, TICKET: T, SURVEY: S, TEAM: A}
+class G(Layout):
+    """An agent series (agent id): the opt-in agents view only, never a metric."""
+
+    handled = 0
+    handle_ms = 1
+    size = 2
+
+
+LAYOUTS = {CONTACT: C, TICKET: T, SURVEY: S, TEAM: A, AGENT: G}
 
 
 class Series:
@@ -207,6 +215,7 @@ class Aggregates:
             F.SURVEY_RESPONSE: self._survey_response,
             F.ESAT: self._esat,
             F.AGENT_TIME: self._agent_time,
+            F.AGENT_HANDLED: self._agent_handled,
         }
 
     # -- retention -----------------------------------------------------------------
@@ -215,7 +224,7 @@ class Aggregates:
         """The local days of a series: its queue's ``today`` zone (``__other__`` and
         teams: the top-level timezone)."""
         kind = key[0]
-        if kind == TEAM or self._one_zone:
+        if kind in (TEAM, AGENT) or self._one_zone:
             return self.days
         queue = key[2] if kind == SURVEY else key[1]
         days = self._days_of.get(queue)
@@ -322,6 +331,8 @@ class Aggregates:
             return [(self.queues, key[1])]
         if kind == SURVEY:
             return [(self.queues, key[2]), (self.channels, key[3])]
+        if kind == AGENT:
+            return []  # never a label, so no cap
         return [(self.teams, key[1])]
 
     def _observe(self, series: Series, kind: str, name: str, value: int, weight: int) -> None:
@@ -419,6 +430,10 @@ class Aggregates:
         (team,) = fact.labels
         changes = ((A.esat_responses, 1), (A.esat_positive, int(fact.value >= 4)))
         return (((TEAM, self.teams(team)), changes, ()),)
+
+    def _agent_handled(self, fact: Fact) -> tuple:
+        (agent,) = fact.labels
+        return (((AGENT, agent), ((G.handled, 1), (G.handle_ms, fact.value)), ()),)
 
     def _agent_time(self, fact: Fact) -> tuple:
         team, state = fact.labels

@@ -18,6 +18,7 @@ from typing import ClassVar, NamedTuple
 from .events import ContactEvent
 from .facts import (
     ABANDONED,
+    AGENT_HANDLED,
     ANSWERED,
     CUSTOMER_QUEUED,
     CUSTOMER_WRAPPED,
@@ -49,6 +50,7 @@ class ContactState(NamedTuple):
     responded: bool = False  # a first agent message was sent (chats)
     last_turn: str | None = None  # author of the latest chat message
     awaiting_since: int | None = None  # customer waiting for an agent reply since
+    agent: str | None = None  # who answered last (appended last: older records load)
 
 
 Step = tuple[ContactState, tuple[Fact, ...]] | None
@@ -131,6 +133,7 @@ def _answered(state: ContactState, event: ContactEvent) -> Step:
         connected=True,
         handled_queue=state.queue,
         answered_at=t if state.answered_at is None else state.answered_at,
+        agent=event.agent or state.agent,
     ), (fact,)
 
 
@@ -196,6 +199,8 @@ def _wrapup_ended(state: ContactState, event: ContactEvent) -> Step:
     t = event.time_ms
     labels = (state.handled_queue, state.channel)
     facts: tuple[Fact, ...] = (Fact(HANDLED, labels, t, t - state.answered_at),)
+    if state.agent is not None:
+        facts += (Fact(AGENT_HANDLED, (state.agent,), t, t - state.answered_at),)
     resolved = state.resolved if event.resolved is None else event.resolved
     if resolved is not None:
         if state.customer:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .agents_view import agents_view, merge_agents
 from .config import Config
 from .decode import Decoder
 from .entity import Record
@@ -166,6 +167,11 @@ class Engine:
 
     def sparklines(self, at_ms: int) -> dict[tuple[str, str], list[float | None]]:
         return sparklines(union(self.slices.values())[0], self.config, at_ms)
+
+    def agents_view(self, at_ms: int) -> list[dict]:
+        series = union(self.slices.values())[0]
+        days = self.queues.aggregates.days
+        return merge_agents([agents_view(series, self.live.values(), days, at_ms)])
 
 
 def evaluate_slices(

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from .. import __version__
-from .aggregates import CONTACT, SURVEY, TEAM, TICKET, A, Aggregates, C, S, Series, T
+from .aggregates import AGENT, CONTACT, SURVEY, TEAM, TICKET, A, Aggregates, C, S, Series, T
 from .catalog import SPECS
 from .config import Config
 from .events import AGENT_STATES, OPEN_TICKET_STATUSES
@@ -525,7 +525,9 @@ def _health(out: dict, health: Health, aggregates: Aggregates, at_ms: int) -> No
 
 
 def _config(out: dict, all_series: Mapping[tuple, Series], config: Config) -> None:
-    queues = {key[2] if key[0] == SURVEY else key[1] for key in all_series if key[0] != TEAM}
+    queues = {
+        key[2] if key[0] == SURVEY else key[1] for key in all_series if key[0] not in (TEAM, AGENT)
+    }
     # Surveys without a queue (ESAT: team only) are filed under UNKNOWN: no policy.
     for queue in sorted(queues - {OTHER, UNKNOWN}):
         policy = config.policy(queue)

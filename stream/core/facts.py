@@ -55,6 +55,10 @@ SURVEY_RESPONSE = "survey_response"
 ESAT = "esat"
 # Agent time, labels (team, state). time: the minute it falls in; value: milliseconds.
 AGENT_TIME = "agent_time"
+# A contact an agent handled, labels (agent id,); time: wrap-up end; value: handle ms.
+# Only for the opt-in agents view (agents_view.py): agent ids are personal data and
+# never become a metric label.
+AGENT_HANDLED = "agent_handled"
 # Pipeline health of one message, labels (topic, type or reason, outcome): counted
 # where the route "h:" lands, so one worker exports each health series.
 PIPELINE = "pipeline"

@@ -34,6 +34,7 @@ from .customers import update as update_history
 from .entity import Lifecycle, Record, apply, compact
 from .events import TOPIC_OF_TYPE, AgentEvent, ContactEvent, Event, SurveyEvent, TicketEvent
 from .facts import (
+    AGENT_HANDLED,
     AGENT_TIME,
     CUSTOMER_QUEUED,
     CUSTOMER_WRAPPED,
@@ -60,8 +61,9 @@ OK, DUPLICATE, LATE, FUTURE, UNMATCHED, INVALID = (
     "invalid",
 )
 
-#: Route prefixes: a queue, a team, a customer (hashed id); and the one pipeline route.
-QUEUE, TEAM, CUSTOMER, HEALTH = "q:", "t:", "u:", "h:"
+#: Route prefixes: a queue, a team, a customer (hashed id), an agent (the opt-in agents
+#: view); and the one pipeline route.
+QUEUE, TEAM, CUSTOMER, AGENT, HEALTH = "q:", "t:", "u:", "a:", "h:"
 
 Id = tuple[str, int, int]  # (source, offset, ordinal)
 Output = tuple[str, Fact]  # (route, fact)
@@ -108,6 +110,9 @@ def route_of(fact: Fact) -> str:
     if kind in (CUSTOMER_QUEUED, CUSTOMER_WRAPPED):
         customer = labels[0]  # (customer, contact_id, ...)
         return CUSTOMER + customer
+    if kind == AGENT_HANDLED:
+        (agent,) = labels
+        return AGENT + agent
     if kind in (AGENT_TIME, ESAT):
         team = labels[0]  # (team,) or (team, state)
         return TEAM + team

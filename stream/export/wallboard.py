@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from importlib.resources import files
 from typing import Any
 
+from ..core.agents_view import merge_agents
 from ..core.catalog import KPIS
 from ..core.evaluate import Family
 from ..core.timeutil import format_time
@@ -52,9 +53,11 @@ def wallboard_data(
     at_ms: int,
     min_sample: int = 10,
     sparklines: dict[tuple[str, str], list[float | None]] | None = None,
+    agents: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The JSON of /api/wallboard (see the module docstring); ``sparklines``: each
-    queue and channel's service level per minute over the last hour, oldest first."""
+    queue and channel's service level per minute over the last hour, oldest first;
+    ``agents``: the opt-in agents view (``core/agents_view.py``), None when off."""
     by_name = {family.name: family for family in families}
     tiles: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -110,9 +113,9 @@ def wallboard_data(
         if labels["window"] == "today" and (labels["queue"], labels["channel"]) in tiles:
             n = responses.get((labels["queue"], labels["channel"]), 0)
             tile(labels)["csat"] = {"today": _ratio(value, n, min_sample)}
-    agents: dict[str, dict[str, int]] = {}
+    by_state: dict[str, dict[str, int]] = {}  # queue → agents per state
     for labels, value in _samples(by_name, "cx_agents"):
-        agents.setdefault(labels["queue"], {})[labels["state"]] = int(value)
+        by_state.setdefault(labels["queue"], {})[labels["state"]] = int(value)
     targets: dict[str, dict[str, float]] = {}
     for name, field in (
         ("cx_config_service_level_target_ratio", "service_level"),
@@ -125,10 +128,13 @@ def wallboard_data(
         if key in tiles:
             tiles[key]["sparkline"] = line
     for t in tiles.values():
-        t["agents"] = agents.get(t["queue"], {})
+        t["agents"] = by_state.get(t["queue"], {})
         t["targets"] = targets.get(t["queue"], {})
         t["state"], t["reasons"] = _judge(t)
-    return _board(format_time(at_ms), min_sample, list(tiles.values()), _tickets(by_name))
+    board = _board(format_time(at_ms), min_sample, list(tiles.values()), _tickets(by_name))
+    if agents is not None:
+        board["agents"] = agents
+    return board
 
 
 def merge_wallboards(parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -145,7 +151,10 @@ def merge_wallboards(parts: list[dict[str, Any]]) -> dict[str, Any]:
             for key, n in counts.items():
                 into[key] = into.get(key, 0) + n
     first = parts[0]
-    return _board(first["at"], first["min_sample"], list(tiles.values()), tickets)
+    board = _board(first["at"], first["min_sample"], list(tiles.values()), tickets)
+    if "agents" in first:
+        board["agents"] = merge_agents(part.get("agents", []) for part in parts)
+    return board
 
 
 def _board(

@@ -35,10 +35,12 @@ class Exposition:
         monotonic: Clock = time.monotonic,
         min_sample: int = 10,
         sparklines: Callable[[int], dict] | None = None,
+        agents: Callable[[int], list] | None = None,
     ) -> None:
         self._evaluate, self.interval_s = evaluate, interval_s
         self.min_sample = min_sample
         self._sparklines = sparklines
+        self._agents = agents  # None: the agents view is off
         self._wall_ms, self._monotonic = wall_ms, monotonic
         self._taken: float | None = None
         self._at_ms = 0
@@ -70,7 +72,8 @@ class Exposition:
 
         def write(families: list[Family], at_ms: int) -> bytes:
             lines = self._sparklines(at_ms) if self._sparklines else {}
-            return orjson.dumps(wallboard_data(families, at_ms, self.min_sample, lines))
+            agents = self._agents(at_ms) if self._agents else None
+            return orjson.dumps(wallboard_data(families, at_ms, self.min_sample, lines, agents))
 
         return self._body("wallboard.json", write)
 

@@ -36,14 +36,14 @@ import faust
 from ..core.entity import Record as EntityRecord
 from ..core.gauges import LiveSet
 from ..core.live import AgentPresence, Descriptor
-from ..core.stages import CUSTOMER, HEALTH, QUEUE, TEAM, Slice
+from ..core.stages import AGENT, CUSTOMER, HEALTH, QUEUE, TEAM, Slice
 
 #: Key prefixes. In ``entities``: progress marks, and the entity families. In
 #: ``slices``: live entries, and the routes (see ``stream.core.stages``).
 PROGRESS = "progress/"
 ENTITIES = ("contact/", "ticket/", "survey/", "agent/")
 LIVE = "live/"
-ROUTES = (QUEUE, TEAM, CUSTOMER, HEALTH)
+ROUTES = (QUEUE, TEAM, CUSTOMER, AGENT, HEALTH)
 
 
 class HeldRecord(NamedTuple):

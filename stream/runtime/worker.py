@@ -38,6 +38,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ..core.agents_view import agents_view, merge_agents
 from ..core.config import Config
 from ..core.decode import Decoder
 from ..core.engine import evaluate_slices
@@ -105,6 +106,8 @@ class WorkerSettings:
     commit_interval_s: float = 1.0
     #: How long a fetch may wait on the broker for data (Faust's own driver: 1,500 ms).
     fetch_max_wait_ms: int = 100
+    #: The wallboard's agents panel (agent ids: personal data); only behind a password.
+    agents_view: bool = False
     #: /metrics and /wallboard evaluate the KPIs at most this often (seconds).
     render_interval_s: float = 0.25
     #: Messages per poll at most, so one batch's facts message for a route stays well
@@ -211,6 +214,7 @@ class Worker:
             now_ms,
             min_sample=s.config.wallboard_min_sample,
             sparklines=self.sparklines,
+            agents=self.agents_view if s.agents_view else None,
         )
         self._wire()
 
@@ -542,6 +546,13 @@ class Worker:
         """The wallboard's minute service levels over what this worker owns."""
         _, slices = self._exported_view()
         return sparklines(union(slices)[0], self.settings.config, at_ms)
+
+    def agents_view(self, at_ms: int) -> list[dict]:
+        """The opt-in agents view over what this worker owns (agents_view.py)."""
+        exported, slices = self._exported_view()
+        days = self.evaluator.aggregates.days
+        rows = agents_view(union(slices)[0], exported.live.values(), days, at_ms)
+        return merge_agents([rows])
 
     def lag(self) -> Iterable[tuple[str, int, int]]:
         """(topic, partition, messages behind) for every owned input partition."""

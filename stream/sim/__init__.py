@@ -16,7 +16,7 @@ from .builder import Record
 from .faults import INVALID_KINDS, FaultCounts
 from .generate import iter_events, iter_timed
 from .jsonl import to_json_line, write_jsonl
-from .settings import Behaviour, SimSettings
+from .settings import Behaviour, SimSettings, Surge, busiest_queue
 
 __all__ = [
     "INVALID_KINDS",
@@ -24,6 +24,8 @@ __all__ = [
     "FaultCounts",
     "Record",
     "SimSettings",
+    "Surge",
+    "busiest_queue",
     "iter_events",
     "iter_timed",
     "to_json_line",

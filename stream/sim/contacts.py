@@ -21,8 +21,8 @@ from typing import Any
 
 from ..core.timeutil import HOUR_MS, MINUTE_MS
 from .conversations import Outcome, call_script, chat_script, chat_waiting_script
-from .curve import DailyCurve, arrival_times
-from .settings import PRIORITY_QUEUES
+from .curve import DailyCurve, arrival_times, surge_times
+from .settings import PRIORITY_QUEUES, busiest_queue
 from .surveys import Surveys
 from .tickets import TicketDesk
 from .workforce import Agent, Workforce
@@ -84,8 +84,31 @@ class ContactCenter:
         workforce.on_free = self._agent_free
 
     def start(self) -> None:
-        """Schedule the first arrival."""
+        """Schedule the first arrival, and with a surge the first of its extra arrivals
+        (their own arrival stream, into the busiest queue)."""
         self._schedule_arrival()
+        surge = self.world.settings.surge
+        if surge is not None:
+            self._surge_queue = busiest_queue(self.world.settings)
+            weights = dict(zip(self.world.queues, self.world.weights, strict=True))
+            share = weights[self._surge_queue] / sum(weights.values())
+            per_hour = surge.times * self.world.settings.contacts_per_hour * share
+            begin = self.world.sched.now + surge.after_s * 1000
+            self._surge_arrivals = surge_times(
+                self.world.rng("surge"), per_hour, begin, begin + surge.duration_s * 1000
+            )
+            self._schedule_surge()
+
+    def _schedule_surge(self) -> None:
+        at = next(self._surge_arrivals, None)
+        if at is not None:
+            self.world.sched.at(at, self._surge_arrive)
+
+    def _surge_arrive(self) -> None:
+        rng = self.world.rng("surge")
+        prefix = "chat" if rng.random() < self.world.settings.effective_chat_share else "call"
+        self._offer(prefix, self._surge_queue, None, attempt=1)
+        self._schedule_surge()
 
     def _schedule_arrival(self) -> None:
         at = next(self._arrivals, None)

@@ -93,3 +93,15 @@ def arrival_times(
         ms = int(t)
         if rng.random() * curve.peak < curve.level(ms):
             yield ms
+
+
+def surge_times(rng: random.Random, per_hour: float, start_ms: int, end_ms: int) -> Iterator[int]:
+    """Arrival instants of a homogeneous Poisson process between two instants."""
+    if per_hour <= 0:
+        return
+    t = float(start_ms)
+    while True:
+        t += rng.expovariate(per_hour / HOUR_MS)
+        if t >= end_ms:
+            return
+        yield int(t)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..core.errors import ConfigError
@@ -96,6 +97,16 @@ class Behaviour:
     esat_response_share: float = 0.7
 
 
+class Surge(NamedTuple):
+    """Extra contacts for the busiest queue for a while: a scripted incident (an outage
+    that makes customers call), so that a demo shows a queue go amber, then red, then
+    recover. ``times`` the queue's own rate comes on top of its normal traffic."""
+
+    after_s: int  # from the start of the run
+    duration_s: int
+    times: float = 3.0
+
+
 @dataclass(frozen=True, slots=True)
 class SimSettings:
     """What to simulate. ``contacts_per_hour`` is the mean over a whole day.
@@ -127,6 +138,7 @@ class SimSettings:
     out_of_order: float = 0.002
     invalid: float = 0.0005
     behaviour: Behaviour = field(default_factory=Behaviour)
+    surge: Surge | None = None
 
     def __post_init__(self) -> None:
         if self.queues < 1 or self.agents < 1:
@@ -183,3 +195,10 @@ def team_names(agent_count: int) -> tuple[str, ...]:
     count = max(1, math.ceil(agent_count / TEAM_SIZE))
     named = TEAM_NAMES[:count]
     return named + tuple(f"team-{i + 1:02d}" for i in range(len(named), count))
+
+
+def busiest_queue(settings: SimSettings) -> str:
+    """The queue with the largest share of the traffic: where a surge goes."""
+    names = queue_names(settings.queues)
+    weights = queue_weights(names)
+    return names[max(range(len(names)), key=weights.__getitem__)]

@@ -66,6 +66,11 @@ def plan_shift_hours(shape: tuple[float, ...], agents: int) -> list[int]:
     def hours(start: int) -> list[int]:
         return [(start + k) % 24 for k in range(SHIFT_HOURS)]
 
+    if len(set(shape)) == 1:
+        # Flat demand: every plan with the same start count per hour staffs it alike, and
+        # the search would settle on three big cohorts, whose breaks and lunch empty the
+        # floor together. Stagger the starts evenly instead, as a workforce tool would.
+        return [i * 24 // agents for i in range(agents)]
     total = sum(shape) or 1.0
     crew = night_crew(agents)
     target = [max(v / total * agents * SHIFT_HOURS, crew) for v in shape]

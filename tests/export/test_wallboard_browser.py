@@ -122,3 +122,29 @@ def test_a_worker_that_stops_answering_is_shown_as_such(server, browser):
     assert "not answering" in browser.find_element(By.ID, "stale").text
     board.down = False
     wait_for(browser, lambda d: not d.find_element(By.ID, "stale").is_displayed())
+
+
+def test_the_agents_panel_shows_only_when_the_board_carries_it(server, browser):
+    url, board = server
+    board.data = board_data(LINES, 120)
+    browser.get(url)
+    wait_for(browser, lambda d: d.find_element(By.ID, "t-waiting").text == "1")
+    assert not browser.find_element(By.ID, "agents").is_displayed()  # off by default
+    board.data = {
+        **board_data(LINES, 125),
+        "agents": [
+            {
+                "agent": "ana",
+                "team": "blue",
+                "state": "after_contact_work",
+                "in_state_s": 75,
+                "handled_today": 2,
+                "handle_s_today": 360.0,
+                "aht_today_s": 180.0,
+            },
+        ],
+    }
+    wait_for(browser, lambda d: d.find_element(By.ID, "agents").is_displayed())
+    text = browser.find_element(By.ID, "agents").text
+    assert "blue" in text and "ana" in text and "after contact work" in text
+    assert "1m15s" in text and "3m00s" in text

@@ -5,6 +5,7 @@ HTTP refused, and /healthz open for liveness probes."""
 from __future__ import annotations
 
 import base64
+import json
 import ssl
 import urllib.error
 import urllib.request
@@ -44,7 +45,10 @@ def test_prometheus_scrapes_over_tls_with_a_password_and_nothing_else_gets_in(br
         )
     )
     worker = WorkerProcess(
-        broker.bootstrap, "web-security", tmp_path, ("--web-config-file", str(web_config))
+        broker.bootstrap,
+        "web-security",
+        tmp_path,
+        ("--web-config-file", str(web_config), "--agents-view"),  # agent ids: behind it
     )
     worker.tls = ssl.create_default_context(cafile=str(cert))
     worker.authorization = "Basic " + base64.b64encode(f"prometheus:{PASSWORD}".encode()).decode()
@@ -55,9 +59,12 @@ def test_prometheus_scrapes_over_tls_with_a_password_and_nothing_else_gets_in(br
 
         status, body = worker.get("/metrics")
         assert status == 200 and b"cx_build_info" in body
+        status, body = worker.get("/api/wallboard")
+        assert status == 200 and json.loads(body)["agents"] == []  # on, and no agent yet
         worker.authorization = "Basic " + base64.b64encode(b"prometheus:guess").decode()
         assert worker.get("/metrics")[0] == 401
         assert worker.get("/wallboard")[0] == 401
+        assert worker.get("/api/wallboard")[0] == 401
         assert worker.get("/readyz")[0] == 401
         worker.authorization = None
         assert worker.get("/metrics")[0] == 401

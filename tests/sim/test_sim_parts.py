@@ -10,7 +10,7 @@ from sim_fixtures import DAY_START_MS
 
 from stream.core.errors import ConfigError
 from stream.core.timeutil import HOUR_MS, parse_time
-from stream.sim import SimSettings
+from stream.sim import SimSettings, Surge, busiest_queue, iter_timed
 from stream.sim.builder import EventBuilder
 from stream.sim.curve import SHAPES, DailyCurve, arrival_times
 from stream.sim.scheduler import Scheduler
@@ -117,3 +117,33 @@ def test_builder_makes_a_cloudevent_keyed_by_its_entity() -> None:
     event = record.value
     assert event["time"] == "2026-11-23T00:00:00.000Z"
     assert event["source"] == "/sim/helpdesk" and len(event["id"]) == 36
+
+
+def test_flat_demand_gets_staggered_starts_not_three_cohorts() -> None:
+    # Three cohorts of 100 would take their lunch together and empty the floor.
+    starts = plan_shift_hours(SHAPES["flat"], 300)
+    per_hour = [starts.count(h) for h in range(24)]
+    assert max(per_hour) - min(per_hour) <= 1
+    staffed = [sum((h - s) % 24 < SHIFT_HOURS for s in starts) for h in range(24)]
+    assert max(staffed) - min(staffed) <= 1
+
+
+def test_a_surge_adds_calls_to_the_busiest_queue_in_its_window_only() -> None:
+    start = 1_764_000_000_000 - 1_764_000_000_000 % 3_600_000
+    base = SimSettings(queues=4, agents=120, contacts_per_hour=400, duration_s=3600, curve="flat")
+    surged = replace(base, surge=Surge(after_s=1200, duration_s=600, times=3.0))
+    queue = busiest_queue(base)
+
+    def queued(settings: SimSettings, begin_s: int, end_s: int) -> int:
+        return sum(
+            1
+            for at, record in iter_timed(settings, start)
+            if begin_s * 1000 <= at - start < end_s * 1000
+            and isinstance(record.value, dict)
+            and record.value["type"].endswith(".queued")
+            and record.value["data"]["queue"] == queue
+        )
+
+    before, during = queued(base, 1200, 1800), queued(surged, 1200, 1800)
+    assert during > 2.5 * before  # 3x its own rate on top of it: about 4x in all
+    assert queued(base, 0, 1200) == queued(surged, 0, 1200)  # nothing changes before it
