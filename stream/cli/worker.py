@@ -188,6 +188,14 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         help="address to serve /metrics on; 0.0.0.0 in a container (CXKPI_WEB_HOST)",
     )
     web.add_argument(
+        "--web-advertised-host",
+        default=_env("CXKPI_WEB_ADVERTISED_HOST", ""),
+        metavar="HOST",
+        help="the name the group's other workers reach this one's web server by, for "
+        "the whole center on every wallboard (CXKPI_WEB_ADVERTISED_HOST; default: "
+        "--web-host, or this machine's host name when that is 0.0.0.0 or ::)",
+    )
+    web.add_argument(
         "--web-port",
         type=int,
         default=_env("CXKPI_WEB_PORT", "6066"),  # a string: argparse checks it
@@ -253,6 +261,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         partitions=args.partitions,
         replication_factor=args.replication_factor,
         web_host=args.web_host,
+        web_advertised_host=args.web_advertised_host or None,
         web_port=args.web_port,
         store=args.store,
         data_dir=args.data_dir,

@@ -25,6 +25,7 @@ import asyncio
 import logging
 import os
 import pickle
+import socket
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -94,6 +95,9 @@ class WorkerSettings:
     partitions: int = 8
     replication_factor: int = 1
     web_host: str = "127.0.0.1"
+    #: How the group's other workers reach this one (None: web_host, or the host name
+    #: when web_host binds every address).
+    web_advertised_host: str | None = None
     web_port: int = 6066
     store: str = "memory://"
     #: TLS, passwords and headers of the HTTP endpoints (--web-config-file); None: none.
@@ -122,6 +126,14 @@ class WorkerSettings:
     @property
     def facts_topic(self) -> str:
         return f"{self.app_id}-facts"
+
+    @property
+    def advertised_host(self) -> str:
+        if self.web_advertised_host:
+            return self.web_advertised_host
+        if self.web_host in ("0.0.0.0", "::", ""):
+            return socket.gethostname()
+        return self.web_host
 
     @property
     def web_scheme(self) -> str:
@@ -169,7 +181,7 @@ class Worker:
             "web_host": s.web_host,
             "web_port": s.web_port,
             # Where the group's other workers reach this one's wallboard part (gathering.py).
-            "canonical_url": f"{s.web_scheme}://{s.web_host}:{s.web_port}",
+            "canonical_url": f"{s.web_scheme}://{s.advertised_host}:{s.web_port}",
         }
         if s.web_access is not None:
             faust_settings["web_ssl_context"] = s.web_access.ssl_context
