@@ -14,7 +14,9 @@ queue slots, chat bot messages and re-routes scheduled for an old spell do nothi
 
 from __future__ import annotations
 
+import random
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -86,7 +88,7 @@ class ContactCenter:
     def start(self) -> None:
         """Schedule the first arrival, and with a surge the first of its extra arrivals
         (their own arrival stream, into the busiest queue)."""
-        self._schedule_arrival()
+        self._each(self._arrivals, self._arrive)
         surge = self.world.settings.surge
         if surge is not None:
             self._surge_queue = busiest_queue(self.world.settings)
@@ -94,35 +96,34 @@ class ContactCenter:
             share = weights[self._surge_queue] / sum(weights.values())
             per_hour = surge.times * self.world.settings.contacts_per_hour * share
             begin = self.world.sched.now + surge.after_s * 1000
-            self._surge_arrivals = surge_times(
+            arrivals = surge_times(
                 self.world.rng("surge"), per_hour, begin, begin + surge.duration_s * 1000
             )
-            self._schedule_surge()
+            self._each(arrivals, self._surge_arrive)
 
-    def _schedule_surge(self) -> None:
-        at = next(self._surge_arrivals, None)
+    def _each(self, arrivals: Iterator[int], arrive: Callable[[], None]) -> None:
+        """Run ``arrive`` at each instant of ``arrivals``, scheduling one at a time."""
+        at = next(arrivals, None)
         if at is not None:
-            self.world.sched.at(at, self._surge_arrive)
+            self.world.sched.at(at, partial(self._arrived, arrivals, arrive))
+
+    def _arrived(self, arrivals: Iterator[int], arrive: Callable[[], None]) -> None:
+        arrive()
+        self._each(arrivals, arrive)
+
+    def _prefix(self, rng: random.Random) -> str:
+        return "chat" if rng.random() < self.world.settings.effective_chat_share else "call"
 
     def _surge_arrive(self) -> None:
-        rng = self.world.rng("surge")
-        prefix = "chat" if rng.random() < self.world.settings.effective_chat_share else "call"
-        self._offer(prefix, self._surge_queue, None, attempt=1)
-        self._schedule_surge()
-
-    def _schedule_arrival(self) -> None:
-        at = next(self._arrivals, None)
-        if at is not None:
-            self.world.sched.at(at, self._arrive)
+        self._offer(self._prefix(self.world.rng("surge")), self._surge_queue, None, attempt=1)
 
     def _arrive(self) -> None:
         rng, b = self._rng, self.world.behaviour
-        prefix = "chat" if rng.random() < self.world.settings.effective_chat_share else "call"
+        prefix = self._prefix(rng)
         customer = None
         if rng.random() >= b.anonymous_share:
             customer = f"cust-{rng.randrange(1, self._population + 1):07d}"
         self._offer(prefix, self.world.pick_queue(rng), customer, attempt=1)
-        self._schedule_arrival()
 
     def _offer(self, prefix: str, queue: str, customer: str | None, attempt: int) -> None:
         rng, b = self._rng, self.world.behaviour
