@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from ..core.config import Config, load_config
@@ -241,6 +242,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     config = load_config(args.config) if args.config else Config()
+    if args.agents_view:
+        config = replace(config, agents_view=True)
     try:
         kafka = kafka_settings(args, environ)
     except (TypeError, ValueError) as exc:
@@ -270,7 +273,6 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         commit_interval_s=args.commit_interval,
         fetch_max_wait_ms=args.fetch_max_wait_ms,
         render_interval_s=args.render_interval,
-        agents_view=args.agents_view,
         faust=dict(args.faust),
     )
     logging.basicConfig(

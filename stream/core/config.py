@@ -119,6 +119,9 @@ class Config:
     queue_calendars: dict[str, str] = field(default_factory=dict)  # queue → calendar name
     #: The built-in wallboard greys a ratio of fewer contacts or answers than this.
     wallboard_min_sample: int = 10
+    #: Count handled contacts per agent for the opt-in agents view. Not a TOML key:
+    #: ``cxkpi worker --agents-view`` sets it, behind a password (agents_view.py).
+    agents_view: bool = False
 
     def calendar_of(self, queue: str | None) -> AnyCalendar:
         """The business hours a queue's ticket clocks count: its own calendar, else the

@@ -13,6 +13,7 @@ the customer left the queue, and a contact must not stay "waiting" for ever.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar, NamedTuple
 
 from .events import ContactEvent
@@ -71,7 +72,9 @@ class ContactLifecycle:
         "wrapup_ended": 8,
     }
 
-    def __init__(self, stale_after_ms: int) -> None:
+    def __init__(self, stale_after_ms: int, per_agent: bool = False) -> None:
+        """``per_agent``: also count each agent's handled contacts (the opt-in agents
+        view); off, no fact, route or write is spent on it."""
         self.stale_after_ms = stale_after_ms
         self._steps = {
             "queued": _queued,
@@ -82,7 +85,7 @@ class ContactLifecycle:
             "hold_ended": _on_hold_change,
             "message": _message,
             "ended": _ended,
-            "wrapup_ended": _wrapup_ended,
+            "wrapup_ended": partial(_wrapup_ended, per_agent=per_agent),
         }
 
     def start(self, key: str) -> ContactState:
@@ -193,13 +196,13 @@ def _ended(state: ContactState, event: ContactEvent) -> Step:
     return state._replace(resolved=resolved, connected=False), ()
 
 
-def _wrapup_ended(state: ContactState, event: ContactEvent) -> Step:
+def _wrapup_ended(state: ContactState, event: ContactEvent, per_agent: bool) -> Step:
     if state.answered_at is None:
         return None
     t = event.time_ms
     labels = (state.handled_queue, state.channel)
     facts: tuple[Fact, ...] = (Fact(HANDLED, labels, t, t - state.answered_at),)
-    if state.agent is not None:
+    if per_agent and state.agent is not None:
         facts += (Fact(AGENT_HANDLED, (state.agent,), t, t - state.answered_at),)
     resolved = state.resolved if event.resolved is None else event.resolved
     if resolved is not None:

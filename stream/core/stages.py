@@ -168,7 +168,7 @@ class EntityStage:
         stale_ms = round(limits.contact_max_age_hours * HOUR_MS)
         retention_ms = round(limits.ticket_retention_days * DAY_MS)
         self.lifecycles: dict[type, tuple[str, Lifecycle]] = {
-            ContactEvent: ("contact", ContactLifecycle(stale_ms)),
+            ContactEvent: ("contact", ContactLifecycle(stale_ms, config.agents_view)),
             TicketEvent: ("ticket", TicketLifecycle(retention_ms, config.calendar_of)),
             SurveyEvent: ("survey", SurveyLifecycle(retention_ms)),
             AgentEvent: ("agent", AgentLifecycle(stale_ms)),

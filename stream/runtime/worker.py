@@ -110,8 +110,6 @@ class WorkerSettings:
     commit_interval_s: float = 1.0
     #: How long a fetch may wait on the broker for data (Faust's own driver: 1,500 ms).
     fetch_max_wait_ms: int = 100
-    #: The wallboard's agents panel (agent ids: personal data); only behind a password.
-    agents_view: bool = False
     #: /metrics and /wallboard evaluate the KPIs at most this often (seconds).
     render_interval_s: float = 0.25
     #: Messages per poll at most, so one batch's facts message for a route stays well
@@ -226,7 +224,7 @@ class Worker:
             now_ms,
             min_sample=s.config.wallboard_min_sample,
             sparklines=self.sparklines,
-            agents=self.agents_view if s.agents_view else None,
+            agents=self.agents_view if s.config.agents_view else None,
         )
         self._wire()
 

@@ -7,7 +7,10 @@ import pytest
 from helpers import agent, call, ms
 
 from stream.core.agents_view import merge_agents
+from stream.core.config import Config
 from stream.core.replay import replay
+
+ON = Config(agents_view=True)  # cxkpi worker --agents-view
 
 LINES = [
     agent(0, "ana", "available", queues=["billing"], team="blue"),
@@ -26,7 +29,7 @@ LINES = [
 
 
 def view(at: float) -> dict[str, dict]:
-    engine = replay(LINES, at_ms=ms(at)).engine
+    engine = replay(LINES, at_ms=ms(at), config=ON).engine
     return {row["agent"]: row for row in engine.agents_view(ms(at))}
 
 
@@ -44,7 +47,7 @@ def test_state_time_in_state_handled_and_aht_today_per_agent():
 
 
 def test_agent_ids_never_become_metric_labels():
-    families = replay(LINES, at_ms=ms(500)).families()
+    families = replay(LINES, at_ms=ms(500), config=ON).families()
     labels = {value for family in families for values, _ in family.samples for value in values}
     assert not {"ana", "bo"} & labels
 
@@ -62,3 +65,9 @@ def test_workers_parts_join_by_agent():
         "handle_s_today": 300.0,
         "aht_today_s": 100.0,
     }
+
+
+def test_off_no_agent_is_counted():
+    engine = replay(LINES, at_ms=ms(500)).engine
+    assert all(row["handled_today"] == 0 for row in engine.agents_view(ms(500)))
+    assert not any(route.startswith("a:") for route in engine.slices)  # no route, no write
