@@ -1,15 +1,6 @@
-"""Worker state in Faust tables: encoding, explicit changelog partitions, ownership.
+"""Worker state in Faust tables: explicit changelog partitions, ownership, the exported view.
 
-Three kinds of values live in two tables, each stored with the partition it belongs to:
-
-- ``entities`` (stage 1): ``contact/C-1`` → ``HeldRecord(partition, offset, record)``,
-  the offset of the last event applied to it; ``progress/cx.calls/3`` →
-  ``Mark(partition, offset)``, the last offset of a source partition fully handled
-  (written last in a checkpoint: it is the checkpoint's commit mark).
-- ``slices`` (stage 2): ``q:billing`` → ``HeldSlice(partition, slice)``; and the live
-  entries, ``live/q:billing/contact/C-1`` → ``HeldLive(partition, descriptor)``: who
-  waits in the queue, which tickets are open, one small key each (a backlog would make
-  a slice huge).
+What the tables hold is in values.py, and its bytes in codec.py.
 
 Why not plain ``table[key] = value``: a Faust table writes its changelog to the
 partition of the event being processed, one record per assignment, but a batch (a
@@ -19,64 +10,27 @@ value: after a rebalance Faust's memory store keeps keys of partitions
 this worker no longer owns (and standby keys live in the same dict), so the exporter
 and the housekeeping filter by it.
 
-Values are pickled (protocol 5): the tables are written and read only by cxkpi workers
-of one app id, and pickle handles the core's NamedTuples and slotted classes at a
-fraction of the cost of a hand-written codec. Never point a worker at a changelog that
-others can write. Restored values arrive as bytes and are decoded on first use.
+Values are pickled (protocol 5, codec.py): the tables are written and read only by
+cxkpi workers of one app id, and pickle handles the core's tuples, dicts and slotted
+classes at a fraction of the cost of a hand-written format. Never point a worker at a
+changelog that others can write. Restored values arrive as bytes and are decoded on
+first use.
 """
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Iterator
-from typing import Any, NamedTuple
 
 import faust
 
-from ..core.entity import Record as EntityRecord
 from ..core.gauges import LiveSet
 from ..core.live import AgentPresence, Descriptor
-from ..core.stages import AGENT, CUSTOMER, HEALTH, QUEUE, TEAM, Slice
-
-#: Key prefixes. In ``entities``: progress marks, and the entity families. In
-#: ``slices``: live entries, and the routes (see ``stream.core.stages``).
-PROGRESS = "progress/"
-ENTITIES = ("contact/", "ticket/", "survey/", "agent/")
-LIVE = "live/"
-ROUTES = (QUEUE, TEAM, CUSTOMER, AGENT, HEALTH)
-
-
-class HeldRecord(NamedTuple):
-    """An entity's record, with the offset of the last event applied to it."""
-
-    partition: int
-    offset: int
-    record: EntityRecord
-
-
-class Mark(NamedTuple):
-    """A source partition's progress: the last offset whose whole batch was handled."""
-
-    partition: int
-    offset: int
-
-
-class HeldSlice(NamedTuple):
-    partition: int
-    slice: Slice
-
-
-class HeldLive(NamedTuple):
-    partition: int
-    descriptor: Descriptor
-
+from ..core.stages import QUEUE, TEAM
+from .codec import decode_value, encode_value
+from .values import LIVE, ROUTES
 
 #: A changelog record: key and pickled value, None for a tombstone.
 Record = tuple[bytes, bytes | None]
-
-
-def encode(value: Any) -> bytes:
-    return pickle.dumps(value, protocol=5)
 
 
 class TableState:
@@ -98,7 +52,7 @@ class TableState:
         if raw is None:
             return None
         if isinstance(raw, bytes):  # restored from the changelog: decode once, keep
-            raw = pickle.loads(raw)
+            raw = decode_value(key, raw)
             data[key.encode()] = raw
         return raw
 
@@ -121,7 +75,7 @@ class TableState:
         records: dict[int, list[Record]] = {}
         for raw_key in [k for k in self._changed if k.startswith(wanted)]:
             partition, value = self._changed.pop(raw_key)
-            encoded = None if value is None else encode(value)
+            encoded = None if value is None else encode_value(value)
             records.setdefault(partition, []).append((raw_key, encoded))
         return records
 

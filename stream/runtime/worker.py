@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import pickle
 import socket
 import time
 from collections import defaultdict
@@ -57,26 +56,15 @@ from ..core.stages import (
 )
 from . import transport
 from .checkpoint import checkpoint
+from .codec import decode_facts, encode_facts
 from .gathering import gather_wallboard
 from .housekeeping import Walk
 from .kafka_probe import reachable
 from .kafka_settings import KafkaSettings
 from .producer import BrokerUnreachable, ensure_topics
 from .serving import Exposition
-from .state import (
-    ENTITIES,
-    LIVE,
-    PROGRESS,
-    ROUTES,
-    Exported,
-    HeldLive,
-    HeldRecord,
-    HeldSlice,
-    Mark,
-    TableState,
-    encode,
-    owned_partitions,
-)
+from .state import Exported, TableState, owned_partitions
+from .values import ENTITIES, LIVE, PROGRESS, ROUTES, HeldLive, HeldRecord, HeldSlice, Mark
 from .web_access import WebAccess
 
 log = logging.getLogger("cxkpi.worker")
@@ -361,7 +349,7 @@ class Worker:
 
     def _send_outputs(self, outputs: dict[str, list]) -> list[Any]:
         return [
-            self.facts.send(key=route.encode(), value=encode(items))
+            self.facts.send(key=route.encode(), value=encode_facts(items))
             for route, items in outputs.items()
         ]
 
@@ -431,7 +419,7 @@ class Worker:
             partition, offset = message.partition, message.offset
             self.processed[(message.topic, partition)] = offset
             held = touched.get(route) or slices.get(route) or HeldSlice(partition, empty_slice())
-            folded = stage.apply(route, held.slice, pickle.loads(message.value), clock)
+            folded = stage.apply(route, held.slice, decode_facts(message.value), clock)
             touched[route] = HeldSlice(partition, folded.slice)
             for ref, descriptor in folded.live:
                 live[f"{LIVE}{route}/{ref}"] = (partition, descriptor)

@@ -17,7 +17,8 @@ from stream.core.engine import evaluate_slices
 from stream.core.replay import replay
 from stream.runtime import worker as worker_module
 from stream.runtime.kafka_settings import KafkaSettings
-from stream.runtime.state import PROGRESS, Exported, HeldRecord, Mark
+from stream.runtime.state import Exported
+from stream.runtime.values import PROGRESS, HeldRecord, Mark
 from stream.runtime.worker import Worker, WorkerSettings
 
 AT = 120  # evaluation time, seconds after helpers.BASE

@@ -7,7 +7,8 @@ import random
 from tables import Table
 
 from stream.core.live import AgentPresence, Waiting
-from stream.runtime.state import LIVE, Exported, HeldLive, HeldSlice, TableState
+from stream.runtime.state import Exported, TableState
+from stream.runtime.values import LIVE, HeldLive, HeldSlice
 
 
 def view(exported: Exported) -> tuple[list[str], dict[str, tuple]]:
