@@ -34,12 +34,10 @@ from .events import (
     TicketEvent,
 )
 from .schema import Schemas, compiled, explain
-from .timeutil import parse_time
+from .timeutil import TimeParser
 
 __all__ = ["Decoder", "customer_hash"]
 
-#: Distinct time strings remembered before the cache starts over (about 150 kB).
-TIME_CACHE_SIZE = 1024
 _intern = sys.intern
 _new = tuple.__new__
 #: Builds an event from (source, id, time_ms, data) of an already validated object.
@@ -70,9 +68,7 @@ class Decoder:
             type_: (self._schemas.by_type[type_], _builder(type_), topic)
             for type_, topic in TOPIC_OF_TYPE.items()
         }
-        #: Recently parsed times: events of one second (or millisecond) share a
-        #: timestamp, and a lookup costs a tenth of a parse.
-        self._times: dict[str, int] = {}
+        self._times = TimeParser()
 
     def decode(self, raw: bytes, topic: str | None = None) -> Event | Invalid:
         """One message value → an event, or ``Invalid`` (its reason, detail and topic).
@@ -129,16 +125,10 @@ class Decoder:
         if not validator.is_valid(obj):
             reason, detail = explain(obj, self._schemas)
             return Invalid(reason, detail, type_topic)
-        text = obj["time"]
-        time_ms = self._times.get(text)
-        if time_ms is None:
-            try:
-                time_ms = parse_time(text)
-            except (ValueError, OverflowError) as exc:
-                return Invalid("bad_time", f"time: {_clip(str(exc))}", type_topic)
-            if len(self._times) >= TIME_CACHE_SIZE:
-                self._times.clear()
-            self._times[text] = time_ms
+        try:
+            time_ms = self._times(obj["time"])
+        except (ValueError, OverflowError) as exc:
+            return Invalid("bad_time", f"time: {_clip(str(exc))}", type_topic)
         return build(_intern(obj["source"]), obj["id"], time_ms, obj["data"])
 
 

@@ -66,6 +66,13 @@ class Applied(NamedTuple):
 
 
 NOTHING = Applied(None, (), False, True)
+_new = tuple.__new__
+
+
+def _record(base: Any, events: tuple, state: Any, last_ms: int) -> Record:
+    """``Record(...)`` without the named tuple constructor's keyword handling: this
+    runs once per event."""
+    return _new(Record, (base, events, state, last_ms))
 
 
 def order_key(rank: dict[str, int]) -> Callable[[tuple], tuple]:
@@ -89,15 +96,24 @@ def apply(lifecycle: Lifecycle, record: Record | None, event: Any, key: str) -> 
             if held.id == ident and held.source == source:
                 return NOTHING
     events = record.events
-    last_ms = max(record.last_ms, event.time_ms)
-    sort_key = order_key(lifecycle.rank)
-    if not events or sort_key(event) >= sort_key(events[-1]):
+    t = event.time_ms
+    last_ms = record.last_ms if record.last_ms > t else t
+    if events:
+        newest = events[-1].time_ms
+        in_order = t > newest  # the hot path decides on times alone
+        if t == newest:
+            sort_key = order_key(lifecycle.rank)
+            in_order = sort_key(event) >= sort_key(events[-1])
+    if not events or in_order:
         moved = lifecycle.step(record.state, event)
         held = (*events, event)
         if moved is None:
-            return Applied(Record(record.base, held, record.state, last_ms), (), True, False)
+            return _new(
+                Applied, (_record(record.base, held, record.state, last_ms), (), True, False)
+            )
         state, facts = moved
-        return Applied(Record(record.base, held, state, last_ms), facts, False, False)
+        return _new(Applied, (_record(record.base, held, state, last_ms), facts, False, False))
+    sort_key = order_key(lifecycle.rank)
     keys = [sort_key(e) for e in events]
     at = bisect_right(keys, sort_key(event))
     new_events = (*events[:at], event, *events[at:])

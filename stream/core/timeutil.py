@@ -33,6 +33,8 @@ _DATE_TIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})"
     r"(?:\.([0-9]+))?(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))"
 )
+#: What follows the minute in ``_DATE_TIME`` (from index 16).
+_AFTER_MINUTE = re.compile(r":([0-9]{2})(?:\.([0-9]+))?(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))")
 #: The same without its offset: says "no UTC offset" instead of "not RFC 3339".
 _LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?")
 _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -45,45 +47,104 @@ def parse_time(text: str) -> int:
     the RFC does not (week dates, ``+0100``, ``,5``) and trailing junk, and refuses
     ``t``/``z``; ciso8601's ``parse_rfc3339`` takes a space for the "T" and refuses the
     leap second the grammar allows. The arithmetic is exact integers (no float
-    timestamp), and the decoder caches parsed strings, so speed is not the concern.
+    timestamp); ``TimeParser`` makes repeated reading cheap.
 
     ``-00:00`` ("offset unknown", §4.3) is read as UTC. A leap second (``:60``) is read
     as the last millisecond of its minute, so the event stays in the minute and the
     local day its producer wrote. Fraction digits beyond milliseconds are truncated.
     """
+    minute_ms, rest_ms = _parse(text)
+    return minute_ms + rest_ms
+
+
+def _parse(text: str) -> tuple[int, int]:
+    """(the local minute in epoch ms, ms into it less the UTC offset), or ValueError."""
     match = _DATE_TIME.fullmatch(text)
     if match is None:
         if _LOCAL_TIME.fullmatch(text):
             raise ValueError(f"time has no UTC offset: {text!r}")
         raise ValueError(f"not an RFC 3339 date-time: {text!r}")
-    year, month, day, hour, minute, second = map(int, match.group(1, 2, 3, 4, 5, 6))
-    fraction, zulu, sign, off_hour, off_minute = match.group(7, 8, 9, 10, 11)
+    year, month, day, hour, minute = map(int, match.group(1, 2, 3, 4, 5))
     if not 1 <= month <= 12:
         raise ValueError(f"month {month} is out of range: {text!r}")
     if not 1 <= day <= _DAYS_IN_MONTH[month] or (month == 2 and day == 29 and not _leap(year)):
         raise ValueError(f"day {day} is out of range for the month: {text!r}")
-    if hour > 23 or minute > 59 or second > 60:
+    if hour > 23 or minute > 59:
         raise ValueError(f"time of day is out of range: {text!r}")
-    if zulu is None and (int(off_hour) > 23 or int(off_minute) > 59):
-        raise ValueError(f"UTC offset is out of range: {text!r}")
+    rest_ms = _seconds_and_offset_ms(text, *match.group(6, 7, 8, 9, 10, 11))
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise ValueError(f"time is outside {EARLIEST_YEAR}..{LATEST_YEAR}: {text!r}")
+    day_ms = _days_from_civil(year, month, day) * DAY_MS
+    return day_ms + hour * HOUR_MS + minute * MINUTE_MS, rest_ms
+
+
+def _seconds_and_offset_ms(
+    text: str,
+    second: str,
+    fraction: str | None,
+    zulu: str | None,
+    sign: str | None,
+    off_hour: str | None,
+    off_minute: str | None,
+) -> int:
+    """Milliseconds into the local minute, less the UTC offset: the part of a
+    ``date-time`` after its minute."""
+    seconds = int(second)
+    if seconds > 60:
+        raise ValueError(f"time of day is out of range: {text!r}")
+    if zulu is None and (int(off_hour or 0) > 23 or int(off_minute or 0) > 59):
+        raise ValueError(f"UTC offset is out of range: {text!r}")
     millis = int((fraction or "0")[:3].ljust(3, "0"))
-    if second == 60:
-        second, millis = 59, 999
+    if seconds == 60:
+        seconds, millis = 59, 999
     offset_ms = 0
     if zulu is None:
-        offset_ms = (int(off_hour) * 60 + int(off_minute)) * MINUTE_MS
+        offset_ms = (int(off_hour or 0) * 60 + int(off_minute or 0)) * MINUTE_MS
         if sign == "-":
             offset_ms = -offset_ms
-    local_ms = (
-        _days_from_civil(year, month, day) * DAY_MS
-        + hour * HOUR_MS
-        + minute * MINUTE_MS
-        + second * 1000
-        + millis
-    )
-    return local_ms - offset_ms
+    return seconds * 1000 + millis - offset_ms
+
+
+class TimeParser:
+    """``parse_time`` that remembers what it read: the same results and errors, faster.
+
+    Events of one second share a whole timestamp, and a lookup costs a tenth of a
+    parse. Millisecond timestamps are all different, but those of one minute share
+    their first 16 characters (``2026-11-24T10:15``): with that minute's date checked
+    and converted once, only the seconds, fraction and offset are read again. Each
+    cache starts over when full, so memory stays bounded whatever arrives.
+    """
+
+    __slots__ = ("_minutes", "_times")
+
+    #: Distinct timestamps (about 150 kB) and minutes remembered.
+    SIZE = 1024
+
+    def __init__(self) -> None:
+        self._times: dict[str, int] = {}
+        self._minutes: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" → its local ms
+
+    def __call__(self, text: str) -> int:
+        time_ms = self._times.get(text)
+        if time_ms is not None:
+            return time_ms
+        minute_ms = self._minutes.get(text[:16])
+        tail = _AFTER_MINUTE.fullmatch(text, 16) if minute_ms is not None else None
+        if tail is None:
+            minute_ms, rest_ms = _parse(text)
+            if len(self._minutes) >= self.SIZE:
+                self._minutes.clear()
+            self._minutes[text[:16]] = minute_ms
+        else:
+            try:
+                rest_ms = _seconds_and_offset_ms(text, *tail.groups())
+            except ValueError:
+                return parse_time(text)  # raises with parse_time's own message
+        time_ms = minute_ms + rest_ms
+        if len(self._times) >= self.SIZE:
+            self._times.clear()
+        self._times[text] = time_ms
+        return time_ms
 
 
 def _leap(year: int) -> bool:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stream.core.config import Limits
-from stream.core.decode import TIME_CACHE_SIZE, Decoder, customer_hash
+from stream.core.decode import Decoder, customer_hash
 from stream.core.events import (
     INVALID_REASONS,
     TOPIC_OF_TYPE,
@@ -21,6 +21,7 @@ from stream.core.events import (
     SurveyEvent,
     TicketEvent,
 )
+from stream.core.timeutil import TimeParser
 
 TIME = "2024-05-02T09:30:00.250Z"
 TIME_MS = 1_714_642_200_250
@@ -207,7 +208,7 @@ def test_times_with_any_offset_become_utc_milliseconds() -> None:
 
 def test_times_stay_exact_across_the_time_cache() -> None:
     decoder = Decoder()
-    for second in range(TIME_CACHE_SIZE + 50):
+    for second in range(TimeParser.SIZE + 50):
         time = f"2024-05-02T{9 + second // 3600:02}:{second // 60 % 60:02}:{second % 60:02}Z"
         for _ in range(2):  # a miss, then a hit
             event = decoder.decode(raw("call.abandoned", {"contact_id": "c"}, time=time))

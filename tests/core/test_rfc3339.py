@@ -17,7 +17,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from rfc3339_cases import NOT_RFC3339
 
-from stream.core.timeutil import parse_time
+from stream.core.timeutil import TimeParser, parse_time
 
 # -- the grammar, production by production ----------------------------------------------
 
@@ -194,3 +194,48 @@ def test_every_valid_form_reads_to_its_instant(local, offset_minutes, sep, fract
     expected = moment.replace(microsecond=micro).astimezone(UTC)
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     assert parse_time(text) == (expected - epoch) // timedelta(milliseconds=1)
+
+
+# -- TimeParser: the same answers as parse_time, from its caches --------------------------
+
+
+def outcome(parse, text: str) -> int | str:
+    try:
+        return parse(text)
+    except ValueError as exc:
+        return f"ValueError: {exc}"
+
+
+def warmed(text: str) -> TimeParser:
+    """A parser that has read a valid time of ``text``'s minute, if it has one."""
+    parser = TimeParser()
+    for tail in (":00Z", ":59.5+01:00", ":30-05:30"):
+        outcome(parser, text[:16] + tail)
+    return parser
+
+
+@pytest.mark.parametrize("text", [*(good for good, _ in GOOD), *BAD])
+def test_the_caching_parser_reads_and_refuses_exactly_as_parse_time(text: str) -> None:
+    parser = warmed(text)
+    for _ in range(2):  # a miss or a minute hit, then a whole-text hit
+        assert outcome(parser, text) == outcome(parse_time, text)
+
+
+@given(st.one_of(_mutations(), st.text(alphabet=ALPHABET, max_size=40), st.text(max_size=40)))
+@example("2026-12-01T10:00:61Z")
+@example("2026-12-01T10:00:00+01:60")
+@example("2026-12-01T10:00:00.5")
+def test_the_caching_parser_agrees_with_parse_time_on_anything(text: str) -> None:
+    parser = warmed(text)
+    assert outcome(parser, text) == outcome(parse_time, text)
+    assert outcome(parser, text) == outcome(parse_time, text)
+
+
+def test_the_caches_stay_bounded_and_exact() -> None:
+    parser = TimeParser()
+    base = parse_time("2026-12-01T00:00:00Z")
+    for n in range(3 * TimeParser.SIZE):
+        minute, millis = divmod(n, 7)
+        text = f"2026-12-01T{minute // 60 % 24:02}:{minute % 60:02}:00.{millis:03}Z"
+        assert parser(text) == base + (minute % 1440) * 60_000 + millis
+    assert len(parser._times) <= TimeParser.SIZE and len(parser._minutes) <= TimeParser.SIZE
