@@ -17,6 +17,7 @@ from .facts import CUSTOMER_QUEUED, CUSTOMER_WRAPPED, FCR, Fact, net
 from .timeutil import DAY_MS
 
 REPEAT_WINDOW_MS = DAY_MS
+_new = tuple.__new__
 
 
 class History(NamedTuple):
@@ -31,7 +32,7 @@ def update(history: History, changes: list[Fact]) -> tuple[History, list[Fact]]:
     """Add or retract inputs, then re-derive the FCR facts and emit what changed."""
     inputs = list(history.inputs)
     for change in changes:
-        plain = change._replace(weight=1)
+        plain = _new(Fact, (*change[:4], 1))  # its weight 1: cheaper than _replace
         if change.weight > 0:
             inputs.append(plain)
         elif plain in inputs:

@@ -266,10 +266,10 @@ class QueueStage:
                     health.invalid[(topic, what)] += 1
                 else:
                     health.count(topic, what, fact.time_ms, outcome)
-            return Folded(slice_._replace(health=health, seen=seen), [], [])
+            return Folded(_new(Slice, (slice_.series, slice_.history, seen, health)), [], [])
         if route.startswith(CUSTOMER):
             history, derived = update_history(slice_.history, fresh)
-            new = slice_._replace(history=history, seen=seen)
+            new = _new(Slice, (slice_.series, history, seen, slice_.health))
             return Folded(new, [(route_of(fact), fact) for fact in derived], [])
         live: list[tuple[str, tuple | None]] = []
         keep = self.horizons.at(clock_ms).keep
@@ -279,7 +279,7 @@ class QueueStage:
                 live.append(fact.labels)
             else:
                 add(series, fact, keep)
-        return Folded(slice_._replace(seen=seen), [], live)
+        return Folded(_new(Slice, (slice_.series, slice_.history, seen, slice_.health)), [], live)
 
     def prune(self, slice_: Slice, clock_ms: int) -> Slice | None:
         """Drop buckets and history no window can see any more; None: nothing left.
