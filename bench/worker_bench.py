@@ -631,17 +631,24 @@ async def drain(session, worker: Worker, count: int, args: argparse.Namespace) -
     """Poll /metrics until it reflects ``count`` events with no lag; the last scrape."""
     deadline = time.monotonic() + args.timeout
     last: Scrape | None = None
+    before: Scrape | None = None  # the coarse poll before ``last``
     while time.monotonic() < deadline:
         if not worker.alive():
             raise SystemExit(f"worker exited:\n{worker.tail()}")
         took = 0.0
         with contextlib.suppress(OSError, asyncio.TimeoutError):
-            last = await scrape(session, worker.url)
+            before, last = last, await scrape(session, worker.url)
             took = last.took
             if last.count >= count and last.lag and not any(last.lag):
                 return last
-        # Scrapes cost the worker: poll coarsely until the end is near.
+        # Scrapes cost the worker: poll coarsely until the end is near, then finely, so
+        # that the end is seen within a fine poll, not up to a coarse interval late
+        # (which once made every drain of 50,000 read as 6.06 s). Near: 90 % in, or the
+        # rate since the last coarse poll would reach the end before the next one.
         near = last is not None and last.count >= 0.9 * count
+        if not near and last is not None and before is not None:
+            rate = (last.count - before.count) / max(last.received - before.received, 1e-3)
+            near = last.count + 1.5 * rate * args.drain_poll_interval >= count
         interval = args.poll_interval if near else args.drain_poll_interval
         await asyncio.sleep(max(interval, took / args.scrape_share) - took)
     got = last.count if last else 0
