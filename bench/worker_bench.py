@@ -15,7 +15,9 @@ One run, one broker (an embedded Tansu unless --broker), one set of topics:
    from /readyz 200 until its /metrics reflect all N events: the sum of
    cx_events_total and cx_events_invalid_total reaches N and every
    cx_consumer_lag_messages sample is 0. /metrics is polled every
-   --drain-poll-interval until 90 % are in, then as in the steady phase.
+   --drain-poll-interval (1 s) until the end is near (90 % in, or due before the next
+   poll at the rate so far), then as in the steady phase; the time of the poll before
+   the end is printed too, so a drain whose end a coarse poll saw late shows it.
 4. Latency: the steady phase's events are produced at a paced --steady-rate (2,000/s)
    for --steady-seconds while /metrics is polled every --poll-interval, but never more
    often than scrape time / --scrape-share (a scrape runs on the worker's event loop).
@@ -627,8 +629,11 @@ def latencies(result: Steady, baseline: float) -> tuple[list[float], list[float]
 # -- main -----------------------------------------------------------------------------
 
 
-async def drain(session, worker: Worker, count: int, args: argparse.Namespace) -> Scrape:
-    """Poll /metrics until it reflects ``count`` events with no lag; the last scrape."""
+async def drain(
+    session, worker: Worker, count: int, args: argparse.Namespace
+) -> tuple[Scrape, Scrape | None]:
+    """Poll /metrics until it reflects ``count`` events with no lag: the scrape that saw
+    it, and the one before (the end came between the two)."""
     deadline = time.monotonic() + args.timeout
     last: Scrape | None = None
     before: Scrape | None = None  # the coarse poll before ``last``
@@ -640,10 +645,10 @@ async def drain(session, worker: Worker, count: int, args: argparse.Namespace) -
             before, last = last, await scrape(session, worker.url)
             took = last.took
             if last.count >= count and last.lag and not any(last.lag):
-                return last
+                return last, before
         # Scrapes cost the worker: poll coarsely until the end is near, then finely, so
         # that the end is seen within a fine poll, not up to a coarse interval late
-        # (which once made every drain of 50,000 read as 6.06 s). Near: 90 % in, or the
+        # (with 2 s polls, drains of 50,000 read as 4.05, 6.06 or 8.07 s). Near: 90 % in, or the
         # rate since the last coarse poll would reach the end before the next one.
         near = last is not None and last.count >= 0.9 * count
         if not near and last is not None and before is not None:
@@ -737,12 +742,14 @@ async def run(args: argparse.Namespace, bootstrap: str, broker_pid: int | None) 
             cpu = Cpu(worker.pid, broker_pid)
             sampler = Sampler(py_spy, worker.pid, log_dir / "drain.pyspy") if py_spy else None
             out(f"worker ready {ready - spawned:.1f} s after start")
-            done = await drain(session, worker, args.events, args)
+            done, before = await drain(session, worker, args.events, args)
             elapsed = done.received - ready
             worker_rate = args.events / elapsed
+            earliest = (before.received - ready) if before is not None else 0.0
             out(
                 f"worker end to end: {args.events:,} in {elapsed:.2f} s = {worker_rate:,.0f}/s "
-                f"({worker_rate / best:.1%} of the best ceiling); {cpu.used()}; "
+                f"({worker_rate / best:.1%} of the best ceiling; the end came after the "
+                f"poll at {earliest:.2f} s); {cpu.used()}; "
                 f"last scrape {done.took * 1000:.0f} ms, {done.size / 1000:.0f} kB"
             )
             if sampler:
@@ -852,7 +859,7 @@ def main() -> None:
     parser.add_argument(
         "--drain-poll-interval",
         type=float,
-        default=2.0,
+        default=1.0,
         help="while draining N, seconds, until 90%% are reflected (then --poll-interval)",
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="per phase, seconds")
