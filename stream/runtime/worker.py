@@ -327,7 +327,7 @@ class Worker:
                 step_outputs = step.outputs
             for route, ident, fact in ordinals(step_outputs, source, offset):
                 outputs[route].append((ident, fact))
-        await self._deliver(self._send_outputs(outputs) + dead)
+        await self._deliver(outputs, dead)
         for ref, value in records.items():
             entities.put(ref, value)
         for key, value in marks.items():
@@ -347,17 +347,20 @@ class Worker:
         ]
         return self.deadletter.send(key=message.key, value=message.value, headers=headers)
 
-    def _send_outputs(self, outputs: dict[str, list]) -> list[Any]:
-        return [
-            self.facts.send(key=route.encode(), value=encode_facts(items))
-            for route, items in outputs.items()
-        ]
+    async def _send_outputs(self, outputs: dict[str, list]) -> list[asyncio.Future]:
+        """Queue one facts record per route (keyed by it: one route, one partition,
+        in order); the futures say when the broker has them."""
+        if not outputs:
+            return []
+        records = [(route.encode(), encode_facts(items)) for route, items in outputs.items()]
+        return await self.app.producer.send_keyed(self.settings.facts_topic, records)
 
-    @staticmethod
-    async def _deliver(sends: list[Any]) -> None:
-        """Wait until the broker has every message: state is stored only after."""
-        pending = await asyncio.gather(*sends)
-        await asyncio.gather(*pending)
+    async def _deliver(self, outputs: dict[str, list], dead: list[Any] | None = None) -> None:
+        """Wait until the broker has every output and dead letter: state is stored only
+        after."""
+        queued = await self._send_outputs(outputs)
+        queued += await asyncio.gather(*(dead or ()))  # Faust's sends: a future each
+        await asyncio.gather(*queued)
 
     def _sweep_entities_step(self, clock: int) -> None:
         """Housekeeping of stage 1: drop finished entities, compact old events."""
@@ -382,8 +385,8 @@ class Worker:
         for partition, changes in removals.items():
             for route, ident, fact in ordinals(changes, f"sweep/{partition}", step_id):
                 outputs[route].append((ident, fact))
-        for send in self._send_outputs(outputs):
-            task = asyncio.ensure_future(send)
+        if outputs:  # queued in the background: nothing waits for a sweep's outputs
+            task = asyncio.ensure_future(self._send_outputs(outputs))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
@@ -426,7 +429,7 @@ class Worker:
             source = f"{message.topic}/{partition}"
             for out_route, ident, fact in ordinals(folded.derived, source, offset):
                 derived[out_route].append((ident, fact))
-        await self._deliver(self._send_outputs(derived))
+        await self._deliver(derived)
         # Live entries first: a slice stored means its batch's live changes are too.
         exported = self._exported
         for key, (partition, descriptor) in live.items():

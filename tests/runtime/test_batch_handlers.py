@@ -30,17 +30,34 @@ class Sent(NamedTuple):
     headers: list
 
 
+def acknowledged() -> asyncio.Future:
+    done = asyncio.get_running_loop().create_future()
+    done.set_result(None)
+    return done
+
+
 class RecordingTopic:
-    """Stands in for a Faust topic: keeps what is sent and acknowledges it at once."""
+    """Stands in for a Faust topic (the dead letters): keeps what is sent and
+    acknowledges it at once."""
 
     def __init__(self) -> None:
         self.sent: list[Sent] = []
 
     async def send(self, key: Any = None, value: Any = None, headers: Any = None) -> Any:
         self.sent.append(Sent(key, value, list(headers or ())))
-        acknowledged = asyncio.get_running_loop().create_future()
-        acknowledged.set_result(None)
-        return acknowledged
+        return acknowledged()
+
+
+class RecordingProducer:
+    """Stands in for the app's producer, as far as the facts go: keeps what stage 1
+    and stage 2 send and acknowledges it at once."""
+
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+
+    async def send_keyed(self, topic: str, records: list[tuple[bytes, bytes]]) -> list[Any]:
+        self.sent += [Sent(key, value, []) for key, value in records]
+        return [acknowledged()]
 
 
 class Message(NamedTuple):
@@ -63,13 +80,14 @@ class Clock:
 
 
 def new_worker(tmp_path, monkeypatch, clock: Clock, config: Config | None = None) -> Worker:
-    """A worker on ``clock``, with recording output topics."""
+    """A worker on ``clock``, with its facts and dead letters recorded."""
     monkeypatch.setattr(worker_module, "now_ms", clock)
     settings = WorkerSettings(
         KafkaSettings(("127.0.0.1:9",)), config or Config(), partitions=1, data_dir=tmp_path
     )
     made = Worker(settings)
-    made.facts, made.deadletter = RecordingTopic(), RecordingTopic()  # type: ignore[assignment]
+    made.app.producer = RecordingProducer()  # type: ignore[assignment]
+    made.deadletter = RecordingTopic()  # type: ignore[assignment]
     return made
 
 
@@ -93,7 +111,7 @@ def calls(lines: list[bytes], first_offset: int = 0) -> list[Message]:
 
 async def run_both_stages(worker: Worker, batch: list[Message]) -> None:
     """Stage 1 on ``batch``, then stage 2 on every facts message until none is left."""
-    facts: RecordingTopic = worker.facts  # type: ignore[assignment]
+    facts: RecordingProducer = worker.app.producer  # type: ignore[assignment]
     done = len(facts.sent)  # facts offsets go on from earlier batches
     await worker.on_events(batch)
     while done < len(facts.sent):
@@ -156,9 +174,9 @@ async def test_state_and_the_progress_mark_are_stored_after_the_outputs(worker):
 async def test_a_redelivered_batch_changes_nothing_and_sends_nothing(worker):
     await run_both_stages(worker, calls(LINES))
     before = families_of(worker)
-    sent = len(worker.facts.sent), len(worker.deadletter.sent)  # type: ignore[attr-defined]
+    sent = len(worker.app.producer.sent), len(worker.deadletter.sent)  # type: ignore[attr-defined]
     await run_both_stages(worker, calls(LINES))  # the same offsets again, e.g. after a crash
-    assert (len(worker.facts.sent), len(worker.deadletter.sent)) == sent  # type: ignore[attr-defined]
+    assert (len(worker.app.producer.sent), len(worker.deadletter.sent)) == sent  # type: ignore[attr-defined]
     assert families_of(worker) == before
 
 
