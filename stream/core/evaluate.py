@@ -119,7 +119,7 @@ class Evaluator:
         held, current = self._cached, {}
         for key, series in all_series.items():
             today = aggregates.series_days(key).day_of(at_ms)
-            cached = held.get(key)
+            cached = previous = held.get(key)
             if cached is None or not cached.windows.valid_for(series):
                 cached = _Cached(Windows(series, minute))
             elif (cached.version, cached.windows.minute, cached.day) == (
@@ -136,7 +136,8 @@ class Evaluator:
             samples: dict[str, list] = defaultdict(list)
             kind = key[0]
             if kind == CONTACT:
-                before = cached.samples.get("cx_agents_required")
+                # The last answer, even from sums rebuilt since: where the search starts.
+                before = previous.samples.get("cx_agents_required") if previous else None
                 hint = int(before[0][1]) if before else None
                 _contact(samples, key[1:], series, sums, config, aggregates, hint)
             elif kind == TICKET:

@@ -144,32 +144,35 @@ def _arrival_view(agents: int, rate: float, mu: float, theta: float) -> tuple[fl
 
     Birth-death chain: up at λ; down at jμ below n agents busy, at nμ + (j − n)θ above.
     """
-    log_load = math.log(rate / mu)
+    log, exp = math.log, math.exp
+    log_load = log(rate / mu)
     # Logs relative to j = n (all n busy, none ahead), walking out both ways until the
     # terms are negligible and falling: a few dozen terms around the mode, not n.
     free_logs: list[float] = []  # j = n − 1, n − 2, ...: an agent is free
-    log, j, top = 0.0, agents, 0.0
+    value, j, top = 0.0, agents, 0.0
     while j > 0:
-        log += math.log(j) - log_load  # π(j − 1) / π(j) = jμ / λ
+        value += log(j) - log_load  # π(j − 1) / π(j) = jμ / λ
         j -= 1
-        if free_logs and log < free_logs[-1] and log < top - _TAIL_LOG:
+        if free_logs and value < free_logs[-1] and value < top - _TAIL_LOG:
             break
-        free_logs.append(log)
-        top = max(top, log)
+        free_logs.append(value)
+        if value > top:
+            top = value
     queued = [0.0]  # j = n + q: q ahead
     tail: list[float] = []  # beyond MAX_AHEAD: only in the normalisation
-    last, k = 0.0, 0
+    last, k, log_rate, service = 0.0, 0, log(rate), agents * mu
     while True:
         k += 1
-        nxt = last + math.log(rate) - math.log(agents * mu + k * theta)
-        top = max(top, nxt)
+        nxt = last + log_rate - log(service + k * theta)
+        if nxt > top:
+            top = nxt
         if nxt < last and nxt < top - _TAIL_LOG:
             break
         (queued if len(queued) < MAX_AHEAD else tail).append(nxt)
         last = nxt
-    free = sum(math.exp(v - top) for v in free_logs)
-    weights = [math.exp(v - top) for v in queued]
-    total = free + sum(weights) + sum(math.exp(v - top) for v in tail)
+    free = sum([exp(v - top) for v in free_logs])
+    weights = [exp(v - top) for v in queued]
+    total = free + sum(weights) + sum([exp(v - top) for v in tail])
     return free / total, [w / total for w in weights]
 
 
@@ -189,30 +192,39 @@ def _absorbed_by(
     nμ / (nμ + (q+1)θ), and the stages then take Exp(nμ + (i+1)θ) each, so
     P(served by t) = nμ / (nμ + (q+1)θ) × I_p(q + 1, nμ/θ + 1). Abandoned by t: reached
     no agent and lost patience, 1 − e^(−θt) P(S > t) − P(served by t).
+
+    The recursion's factors depend on the position alone, so they are taken once for
+    every t; only ``log p`` depends on t.
     """
+    log, exp = math.log, math.exp
     service = agents * mu
     c = service / theta
+    # The negative-binomial terms C(q + b − 1, q) p^q (1 − p)^b, in logs (the first
+    # is below 1e-308 for long queues) and by recursion: one log per position.
+    steps = [(0.0, 0.0)] + [(log((q + c) / q), log((q + c - 1) / q)) for q in range(1, len(ahead))]
+    terms = [
+        (weight, weight * service / (service + (q + 1) * theta), *step)
+        for q, (weight, step) in enumerate(zip(ahead, steps, strict=True))
+    ]
     served_by, abandoned_by = [], []
     for t in times:
         if t <= 0:
             served_by.append(0.0)
             abandoned_by.append(0.0)
             continue
-        log_p, log_rest = math.log(-math.expm1(-theta * t)), -theta * t
-        patient = math.exp(-theta * t)
+        log_p, log_rest = log(-math.expm1(-theta * t)), -theta * t
+        patient = exp(-theta * t)
         served = absorbed = 0.0
         reached_served = reached = 1.0  # I_p(q + 1, c + 1) and I_p(q + 1, c), from 1 down
-        # The negative-binomial terms C(q + b − 1, q) p^q (1 − p)^b, in logs (the first
-        # is below 1e-308 for long queues) and by recursion: one log per position.
-        log_served, log_reached = (c + 1) * log_rest, c * log_rest
-        for q, weight in enumerate(ahead):
-            if q:
-                log_served += math.log((q + c) / q) + log_p
-                log_reached += math.log((q + c - 1) / q) + log_p
-            reached_served -= math.exp(log_served)
-            reached -= math.exp(log_reached)
-            served += weight * service / (service + (q + 1) * theta) * max(0.0, reached_served)
-            absorbed += weight * (1.0 - patient * (1.0 - max(0.0, reached)))
+        log_served, log_reached = (c + 1) * log_rest - log_p, c * log_rest - log_p
+        for weight, share, step_served, step_reached in terms:
+            log_served += step_served + log_p
+            log_reached += step_reached + log_p
+            reached_served -= exp(log_served)
+            reached -= exp(log_reached)
+            if reached_served > 0.0:
+                served += share * reached_served
+            absorbed += weight * (1.0 - patient * (1.0 - (reached if reached > 0.0 else 0.0)))
         served_by.append(served)
         abandoned_by.append(absorbed - served)
     return served_by, abandoned_by
