@@ -11,11 +11,18 @@ either are overdue already (−∞) or never become so.
 
 Summaries are keyed by raw queue names; the label cap is applied when they are
 combined for one evaluation, because it depends on everything else that evaluation sees.
+
+A summary follows its set: once summarised, the set journals what each change
+replaced, and the next evaluation takes each replaced descriptor out of the summary
+and puts its successor in (a bisection each), instead of summarising a queue's
+thousands of agents again because one of them changed state. Where the journal
+cannot serve (another summary took it, or it grew longer than the set), the summary
+is made anew; both ways give the same summary.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
@@ -28,21 +35,40 @@ ALREADY = float("-inf")  # the deadline of a ticket that is overdue whatever the
 
 
 class LiveSet:
-    """The live descriptors of some entities, and a count of changes to them."""
+    """The live descriptors of some entities, and a count of changes to them.
 
-    __slots__ = ("entries", "version")
+    ``journal``: the descriptors the changes since version ``journal_base`` replaced,
+    ``(ref, before, after)`` in order; None until a summary asks for it
+    (``Summary.follow``), so that sets no evaluation reads keep none."""
+
+    __slots__ = ("entries", "journal", "journal_base", "version")
 
     def __init__(self, entries: dict[str, Descriptor] | None = None) -> None:
         self.entries: dict[str, Descriptor] = entries if entries is not None else {}
         self.version = 0
+        self.journal: list[tuple[str, Descriptor | None, Descriptor | None]] | None = None
+        self.journal_base = 0
 
     def put(self, ref: str, descriptor: Descriptor | None) -> None:
         """Set an entity's descriptor; ``None``: it is no longer live here."""
         if descriptor is None:
-            self.entries.pop(ref, None)
+            before = self.entries.pop(ref, None)
         else:
+            before = self.entries.get(ref)
             self.entries[ref] = descriptor
         self.version += 1
+        journal = self.journal
+        if journal is not None:
+            journal.append((ref, before, descriptor))
+            if len(journal) > JOURNAL_MIN + len(self.entries):
+                self.journal = None  # summarising again is cheaper than replaying it
+
+    def restart_journal(self) -> None:
+        self.journal, self.journal_base = [], self.version
+
+
+#: A journal may always hold this many changes, however small its set.
+JOURNAL_MIN = 64
 
 
 class TeamAgent(NamedTuple):
@@ -55,6 +81,8 @@ class Summary:
     """What one ``LiveSet`` contributes to the gauges, at any evaluation time."""
 
     __slots__ = (
+        "_config",
+        "_targets",
         "agents",
         "deadlines",
         "serving",
@@ -75,29 +103,12 @@ class Summary:
         self.team_agents: list[TeamAgent] = []
         self.tickets: dict[tuple[str, str, str], int] = {}  # (queue, priority, status)
         self.deadlines: dict[tuple[str, str], list[float]] = {}  # unreplied, sorted
-        targets = {p: config.first_reply_target_ms(p) for p in config.first_reply_target_seconds}
+        self._targets = {
+            p: config.first_reply_target_ms(p) for p in config.first_reply_target_seconds
+        }
+        self._config = config
         for descriptor in live.entries.values():
-            kind = type(descriptor)
-            if kind is Waiting:
-                queue, channel, since = descriptor
-                self.waiting.setdefault((queue, channel), []).append(since)
-            elif kind is AgentPresence:
-                state, queues, team, since = descriptor
-                if queues:  # a queue's copy: that queue first, then the agent's others
-                    self.agents.setdefault((queues[0], state), []).append(since)
-                    if state in OCCUPANCY_STATES:
-                        self.serving.setdefault((queues[0], queues[1:]), []).append(since)
-                if team is not None and state in OCCUPANCY_STATES:
-                    self.team_agents.append(TeamAgent(state, team, since))
-            elif kind is OpenTicket:
-                queue, priority, status, replied, active_ms, active_since = descriptor
-                key = (queue, priority, status)
-                self.tickets[key] = self.tickets.get(key, 0) + 1
-                if not replied:
-                    calendar = config.calendar_of(queue)
-                    due = _deadline(active_ms, active_since, targets[priority], calendar)
-                    if due is not None:
-                        self.deadlines.setdefault((queue, priority), []).append(due)
+            self._add(descriptor, _append)
         for times in (
             *self.waiting.values(),
             *self.agents.values(),
@@ -105,9 +116,79 @@ class Summary:
             *self.deadlines.values(),
         ):
             times.sort()
+        live.restart_journal()
 
     def describes(self, live: LiveSet) -> bool:
         return self.source is live and self.version == live.version
+
+    def follow(self, live: LiveSet) -> bool:
+        """Bring the summary up to ``live`` from its journal; False: it cannot."""
+        journal = live.journal
+        if self.source is not live or journal is None or live.journal_base != self.version:
+            return False
+        for _, before, after in journal:
+            if before is not None:
+                self._remove(before)
+            if after is not None:
+                self._add(after, insort)
+        self.version = live.version
+        live.restart_journal()
+        return True
+
+    def _add(self, descriptor: Descriptor, put: Callable[[list, float], None]) -> None:
+        for where, key, value in self._parts(descriptor):
+            if where is self.tickets:
+                self.tickets[key] = self.tickets.get(key, 0) + 1
+            elif where is self.team_agents:
+                self.team_agents.append(value)
+            else:
+                times = where.get(key)
+                if times is None:
+                    times = where[key] = []
+                put(times, value)
+
+    def _remove(self, descriptor: Descriptor) -> None:
+        for where, key, value in self._parts(descriptor):
+            if where is self.tickets:
+                left = self.tickets[key] - 1
+                if left:
+                    self.tickets[key] = left
+                else:
+                    del self.tickets[key]
+            elif where is self.team_agents:
+                self.team_agents.remove(value)
+            else:
+                times = where[key]
+                del times[bisect_left(times, value)]
+                if not times:
+                    del where[key]
+
+    def _parts(self, descriptor: Descriptor):
+        """``(where, key, value)`` of everything one descriptor contributes."""
+        kind = type(descriptor)
+        if kind is Waiting:
+            queue, channel, since = descriptor
+            yield self.waiting, (queue, channel), since
+        elif kind is AgentPresence:
+            state, queues, team, since = descriptor
+            if queues:  # a queue's copy: that queue first, then the agent's others
+                yield self.agents, (queues[0], state), since
+                if state in OCCUPANCY_STATES:
+                    yield self.serving, (queues[0], queues[1:]), since
+            if team is not None and state in OCCUPANCY_STATES:
+                yield self.team_agents, None, TeamAgent(state, team, since)
+        elif kind is OpenTicket:
+            queue, priority, status, replied, active_ms, active_since = descriptor
+            yield self.tickets, (queue, priority, status), None
+            if not replied:
+                calendar = self._config.calendar_of(queue)
+                due = _deadline(active_ms, active_since, self._targets[priority], calendar)
+                if due is not None:
+                    yield self.deadlines, (queue, priority), due
+
+
+def _append(times: list, value: float) -> None:
+    times.append(value)  # sorted once all are in
 
 
 def _deadline(
@@ -165,7 +246,7 @@ class Summaries:
         cutoff = at_ms - stale_ms
         for live_set in live:
             summary = held.get(id(live_set))
-            if summary is None or not summary.describes(live_set):
+            if summary is None or not (summary.describes(live_set) or summary.follow(live_set)):
                 summary = Summary(live_set, config)
             current[id(live_set)] = summary
             _combine(gauges, summary, label, at_ms, cutoff)

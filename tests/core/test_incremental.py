@@ -15,14 +15,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import FAST, merge, scenarios
 
+from stream.core.config import Config
 from stream.core.engine import Engine, evaluate_slices
 from stream.core.evaluate import Evaluator
+from stream.core.gauges import JOURNAL_MIN, LiveSet, Summary
+from stream.core.live import AgentPresence, OpenTicket, Waiting
 from stream.core.timeutil import MINUTE_MS, parse_time
 
 
 def from_scratch(engine: Engine, at: int) -> list:
+    """A new evaluator over copies of the live sets: summarising the engine's own sets
+    would restart their journals, and the engine's evaluator would never follow one."""
     fresh = Evaluator(engine.queues.aggregates, engine.config)
-    return evaluate_slices(fresh, engine.slices.values(), engine.live.values(), at)
+    live = [LiveSet(dict(s.entries)) for s in engine.live.values()]
+    return evaluate_slices(fresh, engine.slices.values(), live, at)
 
 
 def time_of(line: bytes) -> int:
@@ -107,3 +113,75 @@ def test_buckets_dropped_by_housekeeping_leave_the_cached_windows():
     engine.prune(BASE_MS + 3 * 60 * MINUTE_MS)  # the clock moved on: an old evaluation time
     assert engine.families(at) == from_scratch(engine, at)
     assert Kpis(engine.families(at)).outcomes("1h", queue="q", channel="voice")["offered"] == 0
+
+
+def summary_fields(summary: Summary) -> tuple:
+    return (
+        summary.waiting,
+        summary.agents,
+        summary.serving,
+        sorted(summary.team_agents),
+        summary.tickets,
+        summary.deadlines,
+    )
+
+
+QUEUES = ("q1", "q2")
+descriptors = st.one_of(
+    st.none(),
+    st.builds(
+        Waiting, st.sampled_from(QUEUES), st.sampled_from(("voice", "chat")), st.integers(0, 50)
+    ),
+    st.builds(
+        AgentPresence,
+        st.sampled_from(("available", "on_contact", "after_contact_work", "break")),
+        st.lists(st.sampled_from(QUEUES), max_size=2, unique=True).map(tuple),
+        st.sampled_from((None, "t1", "t2")),
+        st.integers(0, 50),
+    ),
+    st.builds(
+        OpenTicket,
+        st.sampled_from(QUEUES),
+        st.sampled_from(("low", "normal", "high", "urgent")),
+        st.sampled_from(("new", "open", "pending")),
+        st.booleans(),
+        st.integers(0, 10_000_000),
+        st.one_of(st.none(), st.integers(0, 10_000_000)),
+    ),
+)
+
+
+@FAST
+@given(
+    st.lists(
+        st.lists(st.tuples(st.sampled_from("abcdefgh"), descriptors), max_size=3 * JOURNAL_MIN),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_a_summary_that_follows_its_journal_equals_one_made_anew(rounds):
+    """Changes of any kind (new, replaced, gone, equal times) between evaluations; a
+    round longer than the journal holds makes the summary anew."""
+    config = Config()
+    live = LiveSet()
+    summary = Summary(live, config)
+    for changes in rounds:
+        for ref, descriptor in changes:
+            live.put(ref, descriptor)
+        if not summary.follow(live):
+            assert live.journal is None
+            summary = Summary(live, config)
+        assert summary.describes(live)
+        assert summary_fields(summary) == summary_fields(
+            Summary(LiveSet(dict(live.entries)), config)
+        )
+
+
+def test_a_second_summary_of_a_set_makes_the_first_start_anew():
+    config = Config()
+    live = LiveSet()
+    first = Summary(live, config)
+    live.put("a", Waiting("q1", "voice", 5))
+    Summary(live, config)  # another evaluator's: the journal restarts with it
+    live.put("b", Waiting("q1", "voice", 7))
+    assert not first.follow(live)
