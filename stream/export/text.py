@@ -17,46 +17,91 @@ from prometheus_client.utils import floatToGoString
 
 from ..core.evaluate import Family, Histogram, le_text
 
-__all__ = ["render_text"]
+__all__ = ["TextWriter", "render_text"]
 
 
 def render_text(families: Iterable[Family]) -> bytes:
-    out: list[str] = []
-    write = out.append
-    for family in families:
-        kind = family.kind
-        if kind == "counter":
-            name = family.name.removesuffix("_total") + "_total"
-        else:
-            name = family.name
-            kind = kind if kind == "histogram" else "gauge"
-        help_text = family.help.replace("\\", r"\\").replace("\n", r"\n")
-        write(f"# HELP {name} {help_text}\n# TYPE {name} {kind}\n")
-        names = family.labels
-        order = sorted(range(len(names)), key=names.__getitem__)  # labels by name
-        heads = [f'{names[i]}="' for i in order]
-        if kind == "histogram":
-            le_at = sorted([*names, "le"]).index("le")
+    return TextWriter().render(families)
+
+
+class TextWriter:
+    """Writes pages, remembering each series' label text from one page to the next.
+
+    A worker writes a page per render interval, mostly of the same series: their
+    ``{name="value",…}`` texts (sorted, escaped) are kept per family and label values,
+    for as long as the series is on the pages, so each page only joins them with the
+    numbers. What a page holds does not depend on the pages before it.
+    """
+
+    def __init__(self) -> None:
+        self._labels: dict[str, dict[tuple, object]] = {}
+
+    def render(self, families: Iterable[Family]) -> bytes:
+        out: list[str] = []
+        write = out.append
+        previous, self._labels = self._labels, {}
+        for family in families:
+            kind = family.kind
+            if kind == "counter":
+                name = family.name.removesuffix("_total") + "_total"
+            else:
+                name = family.name
+                kind = kind if kind == "histogram" else "gauge"
+            help_text = family.help.replace("\\", r"\\").replace("\n", r"\n")
+            write(f"# HELP {name} {help_text}\n# TYPE {name} {kind}\n")
+            names = family.labels
+            order = sorted(range(len(names)), key=names.__getitem__)  # labels by name
+            heads = [f'{names[i]}="' for i in order]
+            known = previous.get(family.name, {})
+            kept = self._labels[family.name] = {}
+            if kind == "histogram":
+                le_at = sorted([*names, "le"]).index("le")
+                edges: dict[float, str] = {}  # an edge's `le="…"`, written once per family
+                for labels, value in family.samples:
+                    parts = known.get(labels)
+                    if parts is None:
+                        parts = _histogram_parts(name, _pairs(heads, order, labels), le_at)
+                    kept[labels] = parts
+                    _histogram(write, parts, value, edges)
+                continue
             for labels, value in family.samples:
-                _histogram(write, name, _pairs(heads, order, labels), le_at, value)
-            continue
-        for labels, value in family.samples:
-            pairs = _pairs(heads, order, labels)
-            write(f"{name}{_braces(pairs)} {floatToGoString(value)}\n")
-    return "".join(out).encode()
+                text = known.get(labels)
+                if text is None:
+                    text = f"{name}{_braces(_pairs(heads, order, labels))} "
+                kept[labels] = text
+                write(f"{text}{_number(value)}\n")
+        return "".join(out).encode()
 
 
-def _histogram(write, name: str, pairs: list[str], le_at: int, value: Histogram) -> None:
-    """``_bucket`` per edge (``le`` sorted in among the labels), then ``_count``, ``_sum``."""
+def _histogram_parts(name: str, pairs: list[str], le_at: int) -> tuple[str, str, str, str]:
+    """What a histogram's lines are made of: the ``_bucket`` line before and after its
+    ``le`` (sorted in among the labels), and the starts of ``_count`` and ``_sum``."""
+    before, after = ",".join(pairs[:le_at]), ",".join(pairs[le_at:])
+    head = f"{name}_bucket{{{before}{',' if before else ''}"
+    tail = f"{',' if after else ''}{after}}} "
+    plain = _braces(pairs)
+    return head, tail, f"{name}_count{plain} ", f"{name}_sum{plain} "
+
+
+def _histogram(write, parts: tuple[str, str, str, str], value: Histogram, edges: dict) -> None:
+    """``_bucket`` per edge, then ``_count`` and ``_sum``."""
     assert isinstance(value, Histogram)
-    before, after = pairs[:le_at], pairs[le_at:]
+    head, tail, count_head, sum_head = parts
     for edge, count in value.buckets:
-        labels = ",".join([*before, f'le="{le_text(edge)}"', *after])
-        write(f"{name}_bucket{{{labels}}} {floatToGoString(count)}\n")
-    if value.buckets and float(le_text(value.buckets[0][0])) >= 0 and value.sum is not None:
-        plain = _braces(pairs)
-        write(f"{name}_count{plain} {floatToGoString(value.buckets[-1][1])}\n")
-        write(f"{name}_sum{plain} {floatToGoString(value.sum)}\n")
+        le = edges.get(edge)
+        if le is None:
+            le = edges[edge] = f'le="{le_text(edge)}"'
+        write(f"{head}{le}{tail}{_number(count)}\n")
+    if value.buckets and value.buckets[0][0] >= 0 and value.sum is not None:
+        write(f"{count_head}{_number(value.buckets[-1][1])}\n")
+        write(f"{sum_head}{_number(value.sum)}\n")
+
+
+def _number(value: float) -> str:
+    """``floatToGoString``, with the common case (a small whole count) without a float."""
+    if type(value) is int and -1_000_000 < value < 1_000_000:
+        return f"{value}.0"
+    return floatToGoString(value)
 
 
 def _pairs(heads: list[str], order: list[int], labels: tuple) -> list[str]:

@@ -250,6 +250,28 @@ def test_render_text_is_byte_for_byte_prometheus_client(example):
     assert render_text(families) == render(families)
 
 
+def test_a_writer_that_remembers_series_writes_each_page_as_prometheus_client():
+    """The worker's writer keeps label texts between pages: pages of a day replayed in
+    parts (series come, change and go, values move) are what a fresh writer gives."""
+    import contextlib
+    from pathlib import Path
+
+    from stream.core.engine import Engine
+    from stream.core.timeutil import parse_time
+    from stream.export.text import TextWriter
+
+    lines = (Path(__file__).resolve().parents[2] / "examples" / "day.jsonl").read_bytes()
+    lines = lines.splitlines()
+    engine, writer, clock = Engine(), TextWriter(), 0
+    for start in range(0, len(lines), len(lines) // 6):
+        for line in lines[start : start + len(lines) // 6]:
+            with contextlib.suppress(ValueError, KeyError, TypeError):  # the day's bad lines
+                clock = max(clock, parse_time(orjson.loads(line)["time"]))
+            engine.ingest(line, clock)
+        families = engine.families(clock)
+        assert writer.render(families) == render(families)
+
+
 def test_render_text_escapes_label_values_like_prometheus_client(replayed):
     from hypothesis import given
     from hypothesis import strategies as st
