@@ -26,7 +26,10 @@ One run, one broker (an embedded Tansu unless --broker), one set of topics:
    producer to receiving the first /metrics response whose ``cx_contacts_waiting`` of
    its queue includes it. The count-based figure does the same for every event: event
    k of the phase counts as reflected by the first response whose event count
-   (cx_events_total + cx_events_invalid_total) is baseline + k or more.
+   (cx_events_total + cx_events_invalid_total) is baseline + k or more. The worker's
+   cx_worker_render_seconds histogram, read at the phase's first and last poll, says
+   how long its evaluations and renderings held its event loop: the ingestion stall
+   that scrapes cause, measured in the worker.
 5. The worker is stopped and the messages it wrote (facts, changelogs, dead letters)
    are counted. With --profile, py-spy samples the worker in phases 3 and 4.
 
@@ -350,19 +353,41 @@ class Scrape:
     count: float  # cx_events_total + cx_events_invalid_total
     lag: list[float]
     probes: dict[int, float]  # probe queue → cx_contacts_waiting
+    holds: dict[float, float] = field(default_factory=dict)  # cx_worker_render_seconds: le → n
+
+
+def hold_report(first: Scrape, last: Scrape) -> str:
+    """How long the evaluations and renderings between two scrapes held the worker's event
+    loop (its cx_worker_render_seconds histogram): the ingestion stall scrapes cause."""
+    edges = sorted(last.holds)
+    counts = [last.holds[e] - first.holds.get(e, 0.0) for e in edges]
+    total = counts[-1] if counts else 0.0
+    if not total:
+        return "no evaluation held the event loop"
+    within = next((c for e, c in zip(edges, counts, strict=True) if e >= 0.05), total)
+    p99 = next(e for e, c in zip(edges, counts, strict=True) if c >= 0.99 * total)
+    longest = next(e for e, c in zip(edges, counts, strict=True) if c >= total)
+    below = max((e for e, c in zip(edges, counts, strict=True) if c < total), default=0.0)
+    return (
+        f"{total:.0f} held the event loop: {within / total:.0%} for <= 50 ms, p99 <= "
+        f"{p99 * 1000:.0f} ms, the longest {below * 1000:.0f}-{longest * 1000:.0f} ms"
+    )
 
 
 def parse(text: str, received: float, took: float) -> Scrape:
-    count, lag = 0.0, []
+    count, lag, holds = 0.0, [], {}
     for line in text.splitlines():
         if line.startswith(("cx_events_total{", "cx_events_invalid_total{")):
             count += float(line.rsplit(" ", 1)[1])
         elif line.startswith("cx_consumer_lag_messages{"):
             lag.append(float(line.rsplit(" ", 1)[1]))
+        elif line.startswith('cx_worker_render_seconds_bucket{le="'):
+            edge, value = line[len('cx_worker_render_seconds_bucket{le="') :].split('"} ')
+            holds[float(edge)] = float(value)
     probes: dict[int, float] = {}
     for queue, value in PROBE_RE.findall(text):
         probes[int(queue)] = probes.get(int(queue), 0.0) + float(value)  # sum of channels
-    return Scrape(received, took, len(text), count, lag, probes)
+    return Scrape(received, took, len(text), count, lag, probes, holds)
 
 
 async def scrape(session, url: str) -> Scrape:
@@ -780,6 +805,7 @@ async def run(args: argparse.Namespace, bootstrap: str, broker_pid: int | None) 
                 f"{percentile(took, 99) * 1000:.0f} ms, body up to "
                 f"{max(s.size for s in result.scrapes) / 1000:.0f} kB"
             )
+            out(f"  renders: {hold_report(result.scrapes[0], result.scrapes[-1])}")
             for name, values in (("probe", probe_lat), ("count-based", count_lat)):
                 if values:
                     out(

@@ -8,6 +8,11 @@ multiply that. So the families are evaluated at most once per ``interval_s``
 evaluation older than that; every request in between gets the same bodies, each body
 written once per evaluation. A value on a wallboard is then at most one interval
 older than it could be, well inside the wallboard's own refresh.
+
+An evaluation and the writing of a body hold the event loop: ingestion waits for
+them. Each request that did either reports how long it held the loop to
+``observe_hold`` (the worker's ``cx_worker_render_seconds``), so the stall a scrape
+causes is measured where it happens, not guessed from outside.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Callable
 import orjson
 
 from ..core.evaluate import Family
-from ..export.text import render_text
+from ..export.text import TextWriter
 from ..export.wallboard import WALLBOARD_PAGE, wallboard_data
 
 Clock = Callable[[], float]
@@ -36,12 +41,15 @@ class Exposition:
         min_sample: int = 10,
         sparklines: Callable[[int], dict] | None = None,
         agents: Callable[[int], list] | None = None,
+        observe_hold: Callable[[float], None] | None = None,
     ) -> None:
         self._evaluate, self.interval_s = evaluate, interval_s
         self.min_sample = min_sample
         self._sparklines = sparklines
         self._agents = agents  # None: the agents view is off
         self._wall_ms, self._monotonic = wall_ms, monotonic
+        self._observe_hold = observe_hold
+        self._text = TextWriter()
         self._taken: float | None = None
         self._at_ms = 0
         self._families: list[Family] = []
@@ -61,7 +69,7 @@ class Exposition:
 
     def metrics(self) -> bytes:
         """The KPI families in the Prometheus text format."""
-        return self._body("metrics", lambda families, at_ms: render_text(families))
+        return self._body("metrics", lambda families, at_ms: self._text.render(families))
 
     def wallboard(self) -> bytes:
         """The built-in wallboard page: the same bytes always; it asks ``wallboard_json``."""
@@ -78,8 +86,12 @@ class Exposition:
         return self._body("wallboard.json", write)
 
     def _body(self, name: str, write: Callable[[list[Family], int], bytes]) -> bytes:
-        at_ms, families = self.families()
+        began = self._monotonic()
+        at_ms, families = self.families()  # a new evaluation empties the bodies
         body = self._bodies.get(name)
-        if body is None:
-            body = self._bodies[name] = write(families, at_ms)
+        if body is not None:
+            return body  # written by an earlier request since the evaluation: no hold
+        body = self._bodies[name] = write(families, at_ms)
+        if self._observe_hold is not None:
+            self._observe_hold(self._monotonic() - began)
         return body

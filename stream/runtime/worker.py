@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web as aioweb
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -72,6 +72,8 @@ log = logging.getLogger("cxkpi.worker")
 #: How often the worker probes Kafka, and how often the log repeats that it cannot.
 KAFKA_CHECK_S = 5.0
 KAFKA_REMIND_S = 30.0
+#: cx_worker_render_seconds' buckets: fine around the 50 ms a scrape may stall ingestion.
+RENDER_BUCKETS_S = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0)
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,13 @@ class Worker:
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(RuntimeCollector(self))
         self._exported: Exported | None = None  # what /metrics evaluates, between scrapes
+        held = Histogram(
+            "cx_worker_render_seconds",
+            "How long each evaluation and page rendering held the event loop (ingestion "
+            "waits meanwhile).",
+            buckets=RENDER_BUCKETS_S,
+            registry=self.registry,
+        )
         self.exposition = Exposition(
             self.families,
             s.render_interval_s,
@@ -213,6 +222,7 @@ class Worker:
             min_sample=s.config.wallboard_min_sample,
             sparklines=self.sparklines,
             agents=self.agents_view if s.config.agents_view else None,
+            observe_hold=held.observe,
         )
         self._wire()
 

@@ -74,9 +74,10 @@ SPEC: dict[str, tuple[str, tuple[str, ...]]] = {
     "cx_build_info": (GAUGE, ("version",)),
 }
 
-#: Exported beyond SPEC §6. All but the last three are core families (the catalog of
-#: stream/core/catalog.py); cx_worker_ready, cx_kafka_reachable and
-#: cx_consumer_lag_messages come from the live worker's runtime.
+#: Exported beyond SPEC §6. All but the last four are core families (the catalog of
+#: stream/core/catalog.py); cx_worker_ready, cx_kafka_reachable,
+#: cx_consumer_lag_messages and cx_worker_render_seconds come from the live worker's
+#: runtime.
 EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cx_config_service_level_target_ratio": (GAUGE, ("queue",)),
     "cx_config_service_level_threshold_seconds": (GAUGE, ("queue",)),
@@ -94,8 +95,16 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cx_worker_ready": (GAUGE, ()),
     "cx_kafka_reachable": (GAUGE, ()),
     "cx_consumer_lag_messages": (GAUGE, ("topic", "partition")),
+    "cx_worker_render_seconds": (HISTOGRAM, ()),
 }
-RUNTIME_EXTRAS = frozenset({"cx_worker_ready", "cx_kafka_reachable", "cx_consumer_lag_messages"})
+RUNTIME_EXTRAS = frozenset(
+    {
+        "cx_worker_ready",
+        "cx_kafka_reachable",
+        "cx_consumer_lag_messages",
+        "cx_worker_render_seconds",
+    }
+)
 #: SPEC §6 names that open issues will add; they move into SPEC above when built.
 PLANNED: frozenset[str] = frozenset()
 
