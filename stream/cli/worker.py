@@ -165,6 +165,16 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         "never counted twice (CXKPI_COMMIT_INTERVAL, default 1)",
     )
     group.add_argument(
+        "--gc-full-every",
+        type=at_least(0, float),
+        default=_env("CXKPI_GC_FULL_EVERY", "600"),  # a string: argparse checks it
+        metavar="SECONDS",
+        help="the worker freezes its long-lived state at every checkpoint, so that "
+        "garbage collections stop pausing ingestion for hundreds of ms; a full "
+        "collection this often frees the rare cycles frozen with it (0: never; "
+        "CXKPI_GC_FULL_EVERY, default 600)",
+    )
+    group.add_argument(
         "--fetch-max-wait-ms",
         type=at_least(0, int),
         default=_env("CXKPI_FETCH_MAX_WAIT_MS", "100"),  # a string: argparse checks it
@@ -270,6 +280,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         data_dir=args.data_dir,
         session_timeout=args.session_timeout,
         sweep_every_s=args.sweep_every,
+        gc_full_every_s=args.gc_full_every,
         commit_interval_s=args.commit_interval,
         fetch_max_wait_ms=args.fetch_max_wait_ms,
         render_interval_s=args.render_interval,

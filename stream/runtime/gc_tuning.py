@@ -9,20 +9,60 @@ state for cycles it does not have than applying events: the core benchmark inges
 holds no reference cycles, so it loses nothing by being visited less often; the
 occasional cycle elsewhere (an exception and its traceback, a future and its
 callback) is still collected, a few seconds later.
+
+Every collection stops the event loop, for as long as it takes to walk what it
+visits: a young one is as long as its threshold (10,000 objects: a few ms; 50,000:
+20–60 ms, with the same throughput), and the older ones walk the state itself (a
+middle collection 100–300 ms, a full one 0.4 s and more in the worker benchmark). So
+a worker also freezes what survived at every checkpoint (``Survivors``): the state
+leaves the generations the collector walks, which then hold at most a checkpoint
+interval's objects, and the older collections stop being pauses. What the frozen
+objects could hide, cycles that became garbage after they were frozen (a few hundred
+objects a minute from asyncio and aiohttp), one full collection every
+``--gc-full-every`` (default 10 minutes) frees.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import time
+from collections.abc import Callable
 
-__all__ = ["THRESHOLDS", "tune_gc"]
+__all__ = ["THRESHOLDS", "Survivors", "tune_gc"]
 
-#: Young collections every 50,000 net allocations; the middle generation every 20 of
+log = logging.getLogger("cxkpi.gc")
+
+#: Young collections every 10,000 net allocations; the middle generation every 20 of
 #: those; a full collection every 100 of these (and, as always in CPython, only once
 #: the objects promoted since the last one reach a quarter of the long-lived ones).
-THRESHOLDS = (50_000, 20, 100)
+THRESHOLDS = (10_000, 20, 100)
 
 
 def tune_gc() -> None:
     """Apply ``THRESHOLDS`` to this process."""
     gc.set_threshold(*THRESHOLDS)
+
+
+class Survivors:
+    """Freezes what survived at each checkpoint; collects everything now and then."""
+
+    def __init__(self, full_every_s: float, clock: Callable[[], float] = time.monotonic):
+        self.full_every_s, self._clock = full_every_s, clock
+        self._last_full = clock()
+
+    def settle(self) -> None:
+        """At a checkpoint: a full collection when one is due (0: never), then freeze."""
+        began = self._clock()
+        if self.full_every_s and began - self._last_full >= self.full_every_s:
+            frozen = gc.get_freeze_count()
+            gc.unfreeze()
+            found = gc.collect()
+            self._last_full = self._clock()
+            log.debug(
+                "full garbage collection: %d of %d frozen objects unreachable, %.0f ms",
+                found,
+                frozen,
+                (self._last_full - began) * 1000,
+            )
+        gc.freeze()

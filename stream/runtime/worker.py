@@ -58,6 +58,7 @@ from . import transport
 from .checkpoint import checkpoint
 from .codec import decode_facts, encode_facts
 from .gathering import gather_wallboard
+from .gc_tuning import Survivors
 from .housekeeping import Walk
 from .kafka_probe import reachable
 from .kafka_settings import KafkaSettings
@@ -107,6 +108,9 @@ class WorkerSettings:
     batch: int = 2000
     #: How often state that can change no window any more is dropped (seconds).
     sweep_every_s: float = 60.0
+    #: How often a full garbage collection frees cycles among frozen objects (seconds;
+    #: 0: never). gc_tuning.py says why the worker freezes at checkpoints.
+    gc_full_every_s: float = 600.0
     #: Further Faust settings, e.g. {"producer_max_batch_size": 1} in tests on Tansu;
     #: they override the worker's own.
     faust: dict[str, Any] = field(default_factory=dict)
@@ -203,6 +207,7 @@ class Worker:
         self._walks = {name: Walk(s.sweep_every_s) for name in ("entities", "slices")}
         self._sweep_ids = 0  # the offset of the last sweep step's removals (see below)
         self._background: set[asyncio.Future] = set()
+        self.survivors = Survivors(s.gc_full_every_s)
         # The KPI families are written by cxkpi's text writer (export/text.py says why),
         # the worker's own two families by prometheus_client, in that order.
         self.registry = CollectorRegistry(auto_describe=True)
@@ -485,6 +490,7 @@ class Worker:
             [(entities, (PROGRESS,))],
         )
         await checkpoint(self.app.producer, steps)
+        self.survivors.settle()  # the state stays out of the collector's walks
 
     # -- what this worker owns and exports ---------------------------------------
 
