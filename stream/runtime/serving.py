@@ -9,14 +9,17 @@ evaluation older than that; every request in between gets the same bodies, each 
 written once per evaluation. A value on a wallboard is then at most one interval
 older than it could be, well inside the wallboard's own refresh.
 
-An evaluation and the writing of a body hold the event loop: ingestion waits for
-them. Each request that did either reports how long it held the loop to
+An evaluation and the writing of a body each hold the event loop: ingestion waits
+for them. So they are two holds, not one: between them the request yields, and the
+batches that arrived meanwhile are applied before the body is written (from the
+families already evaluated, which nothing changes). Each hold is reported to
 ``observe_hold`` (the worker's ``cx_worker_render_seconds``), so the stall a scrape
 causes is measured where it happens, not guessed from outside.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -65,17 +68,18 @@ class Exposition:
             self._bodies = {}
             self._taken = now
             self.evaluations += 1
+            self._held(now)
         return self._at_ms, self._families
 
-    def metrics(self) -> bytes:
+    async def metrics(self) -> bytes:
         """The KPI families in the Prometheus text format."""
-        return self._body("metrics", lambda families, at_ms: self._text.render(families))
+        return await self._body("metrics", lambda families, at_ms: self._text.render(families))
 
     def wallboard(self) -> bytes:
         """The built-in wallboard page: the same bytes always; it asks ``wallboard_json``."""
         return WALLBOARD_PAGE
 
-    def wallboard_json(self) -> bytes:
+    async def wallboard_json(self) -> bytes:
         """What the wallboard shows, as JSON (``export/wallboard.py``)."""
 
         def write(families: list[Family], at_ms: int) -> bytes:
@@ -83,15 +87,26 @@ class Exposition:
             agents = self._agents(at_ms) if self._agents else None
             return orjson.dumps(wallboard_data(families, at_ms, self.min_sample, lines, agents))
 
-        return self._body("wallboard.json", write)
+        return await self._body("wallboard.json", write)
 
-    def _body(self, name: str, write: Callable[[list[Family], int], bytes]) -> bytes:
-        began = self._monotonic()
+    async def _body(self, name: str, write: Callable[[list[Family], int], bytes]) -> bytes:
+        before = self.evaluations
         at_ms, families = self.families()  # a new evaluation empties the bodies
+        mine = self.evaluations
         body = self._bodies.get(name)
         if body is not None:
-            return body  # written by an earlier request since the evaluation: no hold
-        body = self._bodies[name] = write(families, at_ms)
-        if self._observe_hold is not None:
-            self._observe_hold(self._monotonic() - began)
+            return body  # written by an earlier request since the evaluation
+        if mine != before:
+            await asyncio.sleep(0)  # evaluated just now: ingestion's turn, then the body
+            if self.evaluations == mine and (body := self._bodies.get(name)) is not None:
+                return body  # another request wrote it meanwhile
+        began = self._monotonic()
+        body = write(families, at_ms)
+        self._held(began)
+        if self.evaluations == mine:  # still the latest: the next requests share it
+            self._bodies[name] = body
         return body
+
+    def _held(self, since: float) -> None:
+        if self._observe_hold is not None:
+            self._observe_hold(self._monotonic() - since)

@@ -261,7 +261,7 @@ class Worker:
 
         @app.page("/metrics")
         async def metrics(web: Any, request: Any) -> aioweb.Response:
-            body = self.exposition.metrics() + generate_latest(self.registry)
+            body = await self.exposition.metrics() + generate_latest(self.registry)
             return aioweb.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
         @app.page("/wallboard")
@@ -271,7 +271,7 @@ class Worker:
 
         @app.page("/api/wallboard")
         async def wallboard_api(web: Any, request: Any) -> aioweb.Response:
-            body = self.exposition.wallboard_json()
+            body = await self.exposition.wallboard_json()
             if not request.query.get("local"):  # the whole center: ask the others too
                 auth = request.headers.get("Authorization")
                 body = orjson.dumps(await gather_wallboard(body, self.peer_urls(), auth))

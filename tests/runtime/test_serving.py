@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
+import pytest
 
 from stream.core.engine import Engine
 from stream.export.text import render_text
@@ -29,31 +32,66 @@ def exposition(interval_s: float = 0.25):
     return Exposition(evaluate, interval_s, lambda: next(wall), clock), clock, asked, engine
 
 
-def test_scrapes_within_the_interval_share_one_evaluation_and_one_body():
+async def test_scrapes_within_the_interval_share_one_evaluation_and_one_body():
     served, clock, asked, engine = exposition()
-    first = served.metrics()
+    first = await served.metrics()
     clock.now += 0.1
-    assert served.metrics() is first
-    shown = served.wallboard_json()
+    assert await served.metrics() is first
+    shown = await served.wallboard_json()
     clock.now += 0.1
-    assert served.wallboard_json() is shown
+    assert await served.wallboard_json() is shown
     assert len(asked) == 1
     assert first == render_text(engine.families(asked[0]))
     assert orjson.loads(shown) == wallboard_data(engine.families(asked[0]), asked[0])
     assert served.wallboard() is WALLBOARD_PAGE  # the page itself never changes
 
 
-def test_a_scrape_after_the_interval_evaluates_again_at_the_new_time():
+async def test_a_scrape_after_the_interval_evaluates_again_at_the_new_time():
     served, clock, asked, _ = exposition()
-    served.metrics()
+    await served.metrics()
     clock.now += 0.25
-    served.metrics()
-    served.wallboard_json()
+    await served.metrics()
+    await served.wallboard_json()
     assert len(asked) == 2 and asked[1] > asked[0]
 
 
-def test_interval_zero_evaluates_on_every_scrape():
+async def test_interval_zero_evaluates_on_every_scrape():
     served, _, asked, _ = exposition(0)
     for _ in range(3):
-        served.metrics()
+        await served.metrics()
     assert len(asked) == 3
+
+
+async def test_evaluation_and_writing_are_two_holds_with_ingestion_between():
+    """A batch that is ready when a scrape evaluates runs before the page is written;
+    each hold is reported, and a body served again reports none."""
+    engine, clock, order, holds = Engine(), Clock(), [], []
+
+    def evaluate(at_ms: int):
+        order.append("evaluate")
+        clock.now += 0.03  # the evaluation takes 30 ms
+        return engine.families(at_ms)
+
+    served = Exposition(evaluate, 0.25, lambda: 1_700_000_000_000, clock, observe_hold=holds.append)
+
+    async def batch() -> None:
+        order.append("batch")
+
+    async def scrape() -> bytes:
+        body = await served.metrics()
+        order.append("written")
+        return body
+
+    ready = asyncio.ensure_future(batch())  # a batch whose poll has returned: its turn is next
+    first = await scrape()
+    await ready
+    assert order[:3] == ["evaluate", "batch", "written"]
+    assert holds == [pytest.approx(0.03), 0.0]  # evaluating, then writing (no time passed)
+    assert await served.metrics() is first and len(holds) == 2
+
+
+async def test_concurrent_scrapes_share_one_evaluation_and_one_body():
+    served, _, asked, _ = exposition()
+    bodies = await asyncio.gather(served.metrics(), served.metrics(), served.metrics())
+    assert len(asked) == 1
+    assert bodies[0] == bodies[1] == bodies[2]
