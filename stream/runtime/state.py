@@ -10,11 +10,11 @@ value: after a rebalance Faust's memory store keeps keys of partitions
 this worker no longer owns (and standby keys live in the same dict), so the exporter
 and the housekeeping filter by it.
 
-Values are pickled (protocol 5, codec.py): the tables are written and read only by
-cxkpi workers of one app id, and pickle handles the core's tuples, dicts and slotted
-classes at a fraction of the cost of a hand-written format. Never point a worker at a
-changelog that others can write. Restored values arrive as bytes and are decoded on
-first use.
+Values are pickles (protocol 5) of plain tuples, flattened by codec.py: the tables
+are written and read only by cxkpi workers of one app id, and pickle handles the
+core's tuples at a fraction of the cost of a hand-written format. Never point a
+worker at a changelog that others can write. Restored values arrive as bytes and are
+decoded on first use.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from ..core.gauges import LiveSet
 from ..core.live import AgentPresence, Descriptor
 from ..core.stages import QUEUE, TEAM
 from .codec import decode_value, encode_value
-from .values import LIVE, ROUTES
+from .values import LIVE, ROUTES, HeldSlice
 
-#: A changelog record: key and pickled value, None for a tombstone.
+#: A changelog record: key and encoded value (codec.py), None for a tombstone.
 Record = tuple[bytes, bytes | None]
 
 
@@ -125,18 +125,20 @@ class Exported:
 
     def __init__(self, slices: TableState, partitions: set[int]) -> None:
         self.partitions = partitions
-        self.routes: dict[str, None] = {}  # an ordered set: the table's order
+        #: route → its slice as in the table, in the table's order: a scrape reads the
+        #: slices here, not through the table (a store lookup per route).
+        self.routes: dict[str, HeldSlice] = {}
         self.live: dict[str, LiveSet] = {}
         self._groups: dict[str, str] = {}  # live key → group
         for key, value in slices.owned(partitions, (*ROUTES, LIVE)):
             if key.startswith(LIVE):
                 self.put_live(key, value.partition, value.descriptor)
             else:
-                self.routes[key] = None
+                self.routes[key] = value
 
-    def put_route(self, route: str, partition: int) -> None:
-        if partition in self.partitions:
-            self.routes[route] = None
+    def put_route(self, route: str, value: HeldSlice) -> None:
+        if value.partition in self.partitions:
+            self.routes[route] = value
 
     def drop_route(self, route: str) -> None:
         self.routes.pop(route, None)

@@ -457,7 +457,7 @@ class Worker:
         for route, value in touched.items():
             slices.put(route, value)
             if exported is not None:
-                exported.put_route(route, value.partition)
+                exported.put_route(route, value)
         self._sweep_slices_step(clock)
 
     def _sweep_slices_step(self, clock: int) -> None:
@@ -472,7 +472,10 @@ class Worker:
                     self._exported.drop_route(route)
                 return "dropped empty routes"
             if kept is not slice_:
-                self.slices.put(route, HeldSlice(partition, kept))
+                pruned = HeldSlice(partition, kept)
+                self.slices.put(route, pruned)
+                if self._exported is not None:
+                    self._exported.put_route(route, pruned)
                 return "pruned routes"
             return None
 
@@ -556,7 +559,7 @@ class Worker:
             exported = Exported(self.slices, owned)
             # Kept only once recovered: a restore in progress writes the table alone.
             self._exported = exported if self.ready() else None
-        slices = [held.slice for route in exported.routes if (held := self.slices.get(route))]
+        slices = [held.slice for held in exported.routes.values()]
         return exported, slices
 
     def sparklines(self, at_ms: int) -> dict[tuple[str, str], list[float | None]]:

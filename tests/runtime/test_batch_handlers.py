@@ -126,7 +126,7 @@ async def run_both_stages(worker: Worker, batch: list[Message]) -> None:
 
 def families_of(worker: Worker, at_ms: int | None = None) -> dict:
     exported = Exported(worker.slices, {0})
-    slices = [held.slice for route in exported.routes if (held := worker.slices.get(route))]
+    slices = [held.slice for held in exported.routes.values()]
     at = ms(AT) if at_ms is None else at_ms
     found = evaluate_slices(worker.evaluator, slices, exported.live.values(), at)
     return {family.name: sorted(family.samples) for family in found}

@@ -13,7 +13,7 @@ from stream.runtime.values import LIVE, HeldLive, HeldSlice
 
 def view(exported: Exported) -> tuple[list[str], dict[str, tuple]]:
     live = {k: d for s in exported.live.values() for k, d in s.entries.items()}
-    return list(exported.routes), live
+    return dict(exported.routes), live
 
 
 def test_updates_keep_the_view_equal_to_a_fresh_one():
@@ -26,8 +26,9 @@ def test_updates_keep_the_view_equal_to_a_fresh_one():
         queue, partition = f"q{number}", number % 3  # a route lives in one partition
         if rnd.random() < 0.3:
             route = f"q:{queue}"
-            slices.put(route, HeldSlice(partition, "slice"))
-            kept.put_route(route, partition)
+            value = HeldSlice(partition, f"slice {rnd.random()}")
+            slices.put(route, value)
+            kept.put_route(route, value)
             continue
         key = f"{LIVE}q:{queue}/contact/c{rnd.randrange(50)}"
         if rnd.random() < 0.3:
@@ -41,4 +42,4 @@ def test_updates_keep_the_view_equal_to_a_fresh_one():
             kept.put_live(key, partition, descriptor)
     routes, live = view(kept)
     fresh_routes, fresh_live = view(Exported(slices, owned))
-    assert sorted(routes) == sorted(fresh_routes) and live == fresh_live
+    assert routes == fresh_routes and live == fresh_live
