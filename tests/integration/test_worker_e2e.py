@@ -42,6 +42,7 @@ PER_WORKER = (
     "cx_worker_ready",
     "cx_kafka_reachable",
     "cx_consumer_lag_messages",
+    "cx_worker_render_seconds",
     "cx_build_info",
     "cx_config_",
 )
