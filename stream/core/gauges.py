@@ -24,12 +24,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .agents import OCCUPANCY_STATES
 from .calendars import AnyCalendar
 from .config import Config
-from .live import AgentPresence, Descriptor, OpenTicket, Waiting
+from .live import AgentPresence, Descriptor, Waiting
 
 ALREADY = float("-inf")  # the deadline of a ticket that is overdue whatever the time
 
@@ -108,7 +108,7 @@ class Summary:
         }
         self._config = config
         for descriptor in live.entries.values():
-            self._add(descriptor, _append)
+            self._add(descriptor, in_order=False)
         for times in (
             *self.waiting.values(),
             *self.agents.values(),
@@ -130,12 +130,14 @@ class Summary:
             if before is not None:
                 self._remove(before)
             if after is not None:
-                self._add(after, insort)
+                self._add(after, in_order=True)
         self.version = live.version
         live.restart_journal()
         return True
 
-    def _add(self, descriptor: Descriptor, put: Callable[[list, float], None]) -> None:
+    def _add(self, descriptor: Descriptor, in_order: bool) -> None:
+        """Count a descriptor in; ``in_order``: keep the times sorted as it goes (else
+        the caller sorts them once all are in)."""
         for where, key, value in self._parts(descriptor):
             if where is self.tickets:
                 self.tickets[key] = self.tickets.get(key, 0) + 1
@@ -144,8 +146,11 @@ class Summary:
             else:
                 times = where.get(key)
                 if times is None:
-                    times = where[key] = []
-                put(times, value)
+                    where[key] = [value]
+                elif in_order:
+                    insort(times, value)
+                else:
+                    times.append(value)
 
     def _remove(self, descriptor: Descriptor) -> None:
         for where, key, value in self._parts(descriptor):
@@ -163,32 +168,31 @@ class Summary:
                 if not times:
                     del where[key]
 
-    def _parts(self, descriptor: Descriptor):
+    def _parts(self, descriptor: Descriptor) -> tuple[tuple[Any, Any, Any], ...]:
         """``(where, key, value)`` of everything one descriptor contributes."""
         kind = type(descriptor)
         if kind is Waiting:
             queue, channel, since = descriptor
-            yield self.waiting, (queue, channel), since
-        elif kind is AgentPresence:
+            return ((self.waiting, (queue, channel), since),)
+        if kind is AgentPresence:
             state, queues, team, since = descriptor
+            busy = state in OCCUPANCY_STATES
+            parts: tuple[tuple[Any, Any, Any], ...] = ()
             if queues:  # a queue's copy: that queue first, then the agent's others
-                yield self.agents, (queues[0], state), since
-                if state in OCCUPANCY_STATES:
-                    yield self.serving, (queues[0], queues[1:]), since
-            if team is not None and state in OCCUPANCY_STATES:
-                yield self.team_agents, None, TeamAgent(state, team, since)
-        elif kind is OpenTicket:
-            queue, priority, status, replied, active_ms, active_since = descriptor
-            yield self.tickets, (queue, priority, status), None
-            if not replied:
-                calendar = self._config.calendar_of(queue)
-                due = _deadline(active_ms, active_since, self._targets[priority], calendar)
-                if due is not None:
-                    yield self.deadlines, (queue, priority), due
-
-
-def _append(times: list, value: float) -> None:
-    times.append(value)  # sorted once all are in
+                parts = ((self.agents, (queues[0], state), since),)
+                if busy:
+                    parts += ((self.serving, (queues[0], queues[1:]), since),)
+            if team is not None and busy:
+                parts += ((self.team_agents, None, TeamAgent(state, team, since)),)
+            return parts
+        queue, priority, status, replied, active_ms, active_since = descriptor
+        count = (self.tickets, (queue, priority, status), None)
+        if not replied:
+            calendar = self._config.calendar_of(queue)
+            due = _deadline(active_ms, active_since, self._targets[priority], calendar)
+            if due is not None:
+                return (count, (self.deadlines, (queue, priority), due))
+        return (count,)
 
 
 def _deadline(
