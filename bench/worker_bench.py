@@ -675,10 +675,13 @@ async def drain(
         # Scrapes cost the worker: poll coarsely until the end is near, then finely, so
         # that the end is seen within a fine poll, not up to a coarse interval late
         # (with 2 s polls, drains of 50,000 read as 4.05, 6.06 or 8.07 s). Near: 90 % in,
-        # 90 % read (stage 2 trails stage 1 by the facts' hop: 16,000 or none counted with
-        # 3,251 left to read, a second before the end), or the rate since the last poll
+        # 90 % read once reading began (stage 2 trails stage 1 by the facts' hop: 16,000 or
+        # none counted with 3,251 or 0 left to read, a second before the end), or the rate
         # would reach the end before the next one.
-        near = last is not None and (last.count >= 0.9 * count or 0 < sum(last.lag) <= 0.1 * count)
+        behind = sum(last.lag) if last is not None else 0.0
+        near = last is not None and (
+            last.count >= 0.9 * count or ((last.count or behind) and behind <= 0.1 * count)
+        )
         if not near and last is not None and before is not None:
             rate = (last.count - before.count) / max(last.received - before.received, 1e-3)
             near = last.count + 1.5 * rate * args.drain_poll_interval >= count
