@@ -314,7 +314,9 @@ def union(slices: Iterable[Slice]) -> tuple[dict[tuple, Series], Health]:
     return series, health
 
 
-def ordinals(outputs: list[Output], source: str, offset: int) -> Iterator[tuple[str, Id, Fact]]:
-    """Number one event's outputs: ``(route, (source, offset, ordinal), fact)``."""
-    for ordinal, (route, fact) in enumerate(outputs):
+def ordinals(
+    outputs: list[Output], source: str, offset: int, first: int = 0
+) -> Iterator[tuple[str, Id, Fact]]:
+    """Number one event's outputs: ``(route, (source, offset, first + ordinal), fact)``."""
+    for ordinal, (route, fact) in enumerate(outputs, first):
         yield route, (source, offset, ordinal), fact

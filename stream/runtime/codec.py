@@ -125,13 +125,49 @@ def _series(state: tuple) -> Series:
 # -- facts messages (stage 1 → stage 2) ------------------------------------------------
 
 
-def encode_facts(items: list[tuple[tuple, Fact]]) -> bytes:
-    """One route's outputs of a batch, ``[(id, fact), ...]`` → a facts message value."""
-    return _dumps([(ident, *_flat_fact(fact)) for ident, fact in items], protocol=5)
+#: Facts per facts message at most: a batch's outputs for one partition go in one
+#: message (a few hundred kB at ~50 bytes a fact), well under Kafka's 1 MB default.
+FACTS_PER_MESSAGE = 4096
+
+Routed = list[tuple[str, list[tuple[tuple, Fact]]]]  # [(route, [(id, fact), ...]), ...]
 
 
-def decode_facts(raw: bytes) -> list[tuple[tuple, Fact]]:
-    return [(ident, _fact(flat)) for ident, *flat in _loads(raw)]
+def encode_routes(routes: Routed, limit: int = FACTS_PER_MESSAGE) -> list[bytes]:
+    """Several routes' outputs of a batch → facts message values, each ``[(route, rows)]``
+    with at most ``limit`` facts (a route with more goes alone), routes in order.
+
+    One message per partition and batch, not one per route: most routes of a batch are
+    customers with a fact or two, and a Kafka record (partitioner, batch append, fetch
+    parsing, a pickle call) costs more than the facts it would carry.
+    """
+    values: list[bytes] = []
+    chunk: list[tuple[str, list]] = []
+    size = 0
+    for route, items in routes:
+        if chunk and size + len(items) > limit:
+            values.append(_dumps(chunk, protocol=5))
+            chunk, size = [], 0
+        chunk.append((route, _rows(items)))
+        size += len(items)
+    if chunk:
+        values.append(_dumps(chunk, protocol=5))
+    return values
+
+
+def decode_routes(key: bytes | None, raw: bytes) -> Routed:
+    """A facts message → its routes' outputs. A message with a key was written before
+    messages carried several routes: the key is its one route."""
+    if key:
+        return [(key.decode(), _items(_loads(raw)))]
+    return [(route, _items(rows)) for route, rows in _loads(raw)]
+
+
+def _rows(items: list[tuple[tuple, Fact]]) -> list[tuple]:
+    return [(i, *fact) if fact[0] != LIVE else (i, *_flat_fact(fact)) for i, fact in items]
+
+
+def _items(rows: list[tuple]) -> list[tuple[tuple, Fact]]:
+    return [(row[0], _new(Fact, row[1:]) if row[1] != LIVE else _fact(row[1:])) for row in rows]
 
 
 def _flat_fact(fact: Fact) -> tuple:

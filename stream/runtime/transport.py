@@ -374,25 +374,14 @@ class Producer(driver.Producer):
             futures.append(await producer.send_batch(batch, topic, partition=partition))
         return futures
 
-    async def send_keyed(
-        self, topic: str, records: Iterable[tuple[bytes, bytes]]
-    ) -> list[asyncio.Future]:
-        """Queue keyed records where ``send`` would put them (the producer's
-        partitioner over the topic's partitions), as whole batches per partition
-        (``send_records``): Faust's ``Topic.send`` costs a handful of futures and
-        calls per record, and stage 1 sends one facts record per route and poll."""
+    async def key_partitions(self, topic: str) -> Callable[[bytes], int]:
+        """Where ``send`` would put a record of ``topic`` with a key: aiokafka's own
+        partitioner over the topic's partitions (pinned: aiokafka 0.14), once its
+        metadata is known. The facts messages carry many routes each, and a route
+        must stay in the partition its key has always picked, where its slice lives."""
         producer = self._ensure_producer()
         await producer.client._wait_on_metadata(topic)  # what send() does first
-        by_partition: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
-        for key, value in records:
-            # aiokafka's own choice of partition (pinned: aiokafka 0.14).
-            by_partition[producer._partition(topic, None, key, value, key, value)].append(
-                (key, value)
-            )
-        futures = []
-        for partition, batch in by_partition.items():
-            futures += await self.send_records(topic, partition, batch)
-        return futures
+        return lambda key: producer._partition(topic, None, key, None, key, None)
 
 
 class Transport(driver.Transport):

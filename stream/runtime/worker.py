@@ -56,7 +56,7 @@ from ..core.stages import (
 )
 from . import transport
 from .checkpoint import checkpoint
-from .codec import decode_facts, encode_facts
+from .codec import decode_routes, encode_routes
 from .gathering import gather_wallboard
 from .gc_tuning import Survivors
 from .housekeeping import Walk
@@ -73,6 +73,9 @@ log = logging.getLogger("cxkpi.worker")
 #: How often the worker probes Kafka, and how often the log repeats that it cannot.
 KAFKA_CHECK_S = 5.0
 KAFKA_REMIND_S = 30.0
+#: A derived output's ordinal: its route's place in the facts message, shifted by this,
+#: plus its place among the route's derived outputs (never 2**32 of them).
+DERIVED_BITS = 32
 #: cx_worker_render_seconds' buckets: fine around the 50 ms a scrape may stall ingestion.
 RENDER_BUCKETS_S = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0)
 
@@ -363,12 +366,24 @@ class Worker:
         return self.deadletter.send(key=message.key, value=message.value, headers=headers)
 
     async def _send_outputs(self, outputs: dict[str, list]) -> list[asyncio.Future]:
-        """Queue one facts record per route (keyed by it: one route, one partition,
-        in order); the futures say when the broker has them."""
+        """Queue the outputs as facts messages, one per facts partition (more when
+        large, codec.FACTS_PER_MESSAGE); the futures say when the broker has them.
+
+        A route goes to the partition its key picks (one route, one partition, in
+        order), the partition whose slices this stage 2 holds it in.
+        """
         if not outputs:
             return []
-        records = [(route.encode(), encode_facts(items)) for route, items in outputs.items()]
-        return await self.app.producer.send_keyed(self.settings.facts_topic, records)
+        topic, producer = self.settings.facts_topic, self.app.producer
+        partition_of = await producer.key_partitions(topic)
+        routed: dict[int, list] = defaultdict(list)
+        for route, items in outputs.items():
+            routed[partition_of(route.encode())].append((route, items))
+        futures = []
+        for partition, routes in routed.items():
+            values = [(None, value) for value in encode_routes(routes)]
+            futures += await producer.send_records(topic, partition, values)
+        return futures
 
     async def _deliver(self, outputs: dict[str, list], dead: list[Any] | None = None) -> None:
         """Wait until the broker has every output and dead letter: state is stored only
@@ -433,17 +448,23 @@ class Worker:
         live: dict[str, tuple[int, Descriptor | None]] = {}  # live key → (partition, descriptor)
         derived: dict[str, list] = defaultdict(list)
         for message in batch:
-            route = message.key.decode()
             partition, offset = message.partition, message.offset
             self.processed[(message.topic, partition)] = offset
-            held = touched.get(route) or slices.get(route) or HeldSlice(partition, empty_slice())
-            folded = stage.apply(route, held.slice, decode_facts(message.value), clock)
-            touched[route] = HeldSlice(partition, folded.slice)
-            for ref, descriptor in folded.live:
-                live[f"{LIVE}{route}/{ref}"] = (partition, descriptor)
             source = f"{message.topic}/{partition}"
-            for out_route, ident, fact in ordinals(folded.derived, source, offset):
-                derived[out_route].append((ident, fact))
+            routed = decode_routes(message.key, message.value)
+            for position, (route, items) in enumerate(routed):
+                held = touched.get(route) or slices.get(route)
+                if held is None:
+                    held = HeldSlice(partition, empty_slice())
+                folded = stage.apply(route, held.slice, items, clock)
+                touched[route] = HeldSlice(partition, folded.slice)
+                for ref, descriptor in folded.live:
+                    live[f"{LIVE}{route}/{ref}"] = (partition, descriptor)
+                # A route's derived outputs are numbered after its place in the message,
+                # so that they keep their ids when the message is read again.
+                numbered = ordinals(folded.derived, source, offset, position << DERIVED_BITS)
+                for out_route, ident, fact in numbered:
+                    derived[out_route].append((ident, fact))
         await self._deliver(derived)
         # Live entries first: a slice stored means its batch's live changes are too.
         exported = self._exported

@@ -55,7 +55,12 @@ class RecordingProducer:
     def __init__(self) -> None:
         self.sent: list[Sent] = []
 
-    async def send_keyed(self, topic: str, records: list[tuple[bytes, bytes]]) -> list[Any]:
+    async def key_partitions(self, topic: str) -> Any:
+        return lambda key: 0  # the worker's one partition
+
+    async def send_records(
+        self, topic: str, partition: int, records: list[tuple[bytes | None, bytes]]
+    ) -> list[Any]:
         self.sent += [Sent(key, value, []) for key, value in records]
         return [acknowledged()]
 

@@ -10,8 +10,10 @@ import pytest
 
 from stream.core.engine import Engine
 from stream.core.events import Invalid
+from stream.core.facts import LIVE as LIVE_FACT
+from stream.core.facts import Fact
 from stream.core.live import AgentPresence, OpenTicket, Waiting
-from stream.runtime.codec import decode_facts, decode_value, encode_facts, encode_value
+from stream.runtime.codec import decode_routes, decode_value, encode_routes, encode_value
 from stream.runtime.values import LIVE, PROGRESS, HeldLive, HeldRecord, HeldSlice, Mark
 
 DAY = Path(__file__).resolve().parents[2] / "examples" / "day.jsonl"
@@ -88,10 +90,48 @@ def test_a_restored_series_starts_its_bookkeeping_afresh(engine: RecordingEngine
 
 def test_every_facts_message_round_trips(engine: RecordingEngine) -> None:
     kinds = set()
-    for _route, items in engine.sent:
-        assert decode_facts(encode_facts(items)) == items
+    for route, items in engine.sent:
+        (value,) = encode_routes([(route, items)])
+        assert decode_routes(None, value) == [(route, items)]
         kinds.update(fact.kind for _, fact in items)
     assert {"live", "offered", "answered", "pipeline", "customer_queued"} <= kinds
+
+
+def test_a_message_carries_routes_in_order_and_splits_only_between_them(
+    engine: RecordingEngine,
+) -> None:
+    routes = engine.sent[:200]
+    total = sum(len(items) for _, items in routes)
+    values = encode_routes(routes, limit=total // 3)
+    assert len(values) >= 3
+    back = [routed for value in values for routed in decode_routes(None, value)]
+    assert back == routes
+    big = max(routes, key=lambda routed: len(routed[1]))
+    assert decode_routes(None, encode_routes([big], limit=1)[0]) == [big]  # alone, whole
+
+
+def test_a_facts_message_of_the_one_route_format_still_reads() -> None:
+    """Before a message carried several routes, its key was its one route and its
+    value that route's rows: a worker upgraded mid-stream reads what is left of them."""
+    fact = Fact("offered", ("sales", "voice"), 1_000, 0, 1)
+    live = Fact(LIVE_FACT, ("contact/c1", Waiting("sales", "voice", 900)), 0, 0, 1)
+    gone = Fact(LIVE_FACT, ("contact/c2", None), 0, 0, 1)
+    rows = [
+        (("cx.calls/0", 7, 0), *fact),
+        (("cx.calls/0", 7, 1), LIVE_FACT, ("contact/c1", 0, ("sales", "voice", 900)), 0, 0, 1),
+        (("cx.calls/0", 8, 0), *gone),
+    ]
+    old = pickle.dumps(rows, protocol=5)
+    assert decode_routes(b"q:sales", old) == [
+        (
+            "q:sales",
+            [
+                (("cx.calls/0", 7, 0), fact),
+                (("cx.calls/0", 7, 1), live),
+                (("cx.calls/0", 8, 0), gone),
+            ],
+        )
+    ]
 
 
 def test_marks_round_trip() -> None:
