@@ -15,6 +15,8 @@ from .live import AgentPresence
 from .surveys import UNKNOWN
 from .timeutil import MINUTE_MS
 
+_new = tuple.__new__  # a named tuple without its constructor's overhead: per event
+
 #: The states occupancy is made of; time in others (away, offline) is not tracked.
 OCCUPANCY_STATES = frozenset({"available", "on_contact", "after_contact_work"})
 
@@ -52,7 +54,7 @@ class AgentLifecycle:
     def live(self, state: AgentState) -> AgentPresence | None:
         if state.state is None or state.state == "offline":
             return None
-        return AgentPresence(state.state, state.queues, state.team, state.since)
+        return _new(AgentPresence, (state.state, state.queues, state.team, state.since))
 
     def expires_ms(self, state: AgentState, last_ms: int) -> int:
         return last_ms if state.state == "offline" else last_ms + self.stale_after_ms

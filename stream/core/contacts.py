@@ -33,6 +33,8 @@ from .facts import (
 )
 from .live import Waiting
 
+_new = tuple.__new__  # a named tuple without its constructor's overhead: per event
+
 _AFTER_DONE = frozenset({"message", "ended", "hold_ended"})
 
 
@@ -99,7 +101,7 @@ class ContactLifecycle:
     def live(self, state: ContactState) -> Waiting | None:
         if state.waiting_since is None:
             return None
-        return Waiting(state.queue, state.channel, state.waiting_since)
+        return _new(Waiting, (state.queue, state.channel, state.waiting_since))
 
     def expires_ms(self, state: ContactState, last_ms: int) -> int | None:
         return last_ms if state.done else last_ms + self.stale_after_ms

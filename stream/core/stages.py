@@ -22,6 +22,7 @@ and offline agree by construction, not by a second implementation.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import NamedTuple
 
 from .agents import AgentLifecycle
@@ -137,13 +138,20 @@ def split_live(descriptor: Descriptor | None) -> dict[str, Descriptor]:
     if type(descriptor) is AgentPresence:
         state, queues, team, since = descriptor
         parts: dict[str, Descriptor] = {
-            QUEUE + q: AgentPresence(state, (q, *(o for o in queues if o != q)), None, since)
-            for q in queues
+            route: _new(AgentPresence, (state, named_first, None, since))
+            for route, named_first in _queue_copies(queues)
         }
         if team is not None:
-            parts[TEAM + team] = AgentPresence(state, (), team, since)
+            parts[TEAM + team] = _new(AgentPresence, (state, (), team, since))
         return parts
     return {QUEUE + str(descriptor.queue): descriptor}
+
+
+@lru_cache(maxsize=4096)
+def _queue_copies(queues: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(route, the queues with that one first) per queue an agent serves: the same few
+    queue sets come with every agent change, so they are worked out once."""
+    return tuple((QUEUE + q, (q, *(o for o in queues if o != q))) for q in queues)
 
 
 def live_changes(ref: str, before: Descriptor | None, after: Descriptor | None) -> list[Output]:
@@ -152,7 +160,7 @@ def live_changes(ref: str, before: Descriptor | None, after: Descriptor | None) 
         return []
     old, new = split_live(before), split_live(after)
     return [
-        (route, Fact(LIVE, (ref, new.get(route)), 0))
+        (route, _new(Fact, (LIVE, (ref, new.get(route)), 0, 0, 1)))
         for route in sorted(old.keys() | new.keys())
         if old.get(route) != new.get(route)
     ]

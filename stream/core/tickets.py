@@ -35,6 +35,8 @@ from .facts import (
 )
 from .live import OpenTicket
 
+_new = tuple.__new__  # a named tuple without its constructor's overhead: per event
+
 _OPEN = frozenset(OPEN_TICKET_STATUSES)
 _FINISHED = frozenset({"solved", "closed"})
 
@@ -89,13 +91,16 @@ class TicketLifecycle:
     def live(self, state: TicketState) -> OpenTicket | None:
         if state.created_at is None or state.status not in _OPEN:
             return None
-        return OpenTicket(
-            state.queue,
-            state.priority,
-            state.status,
-            state.replied,
-            state.active_ms,
-            state.active_since,
+        return _new(
+            OpenTicket,
+            (
+                state.queue,
+                state.priority,
+                state.status,
+                state.replied,
+                state.active_ms,
+                state.active_since,
+            ),
         )
 
     def expires_ms(self, state: TicketState, last_ms: int) -> int | None:
