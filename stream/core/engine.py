@@ -44,6 +44,7 @@ class Engine:
         self.entities = EntityStage(config)
         self.queues = QueueStage(config)
         self.records: dict[str, Record] = {}
+        self.caps = self.entities.caps()  # replay is one source
         self.slices: dict[str, Slice] = {}
         self.live: dict[str, LiveSet] = {}  # route → its entities' live descriptors
         self.evaluator = Evaluator(self.queues.aggregates, config)
@@ -99,7 +100,8 @@ class Engine:
                 continue
             clock = max(clock, clock_ms)
             ref = stage.ref(event)
-            step = stage.step(event, records.get(ref), clock_ms)
+            self.caps.admit(event)
+            step = stage.step(event, records.get(ref), clock_ms, self.caps)
             if step.record is not None:
                 records[ref] = step.record
             steps.append(step.outputs)

@@ -21,11 +21,16 @@ class LabelCap:
         self.overflowed = 0
 
     def __call__(self, value: str) -> str:
-        if value in self.known:
+        if value in self.known or value == OTHER:  # folded already (fold): counted then
             return value
         if len(self.known) < self.limit:
             self.known.add(value)
             return value
+        self.overflowed += 1
+        return OTHER
+
+    def fold(self) -> str:
+        """Count one value folded elsewhere (a route past its source's caps) and name it."""
         self.overflowed += 1
         return OTHER
 

@@ -47,8 +47,9 @@ from .facts import (
     Fact,
 )
 from .health import Health
+from .labels import OTHER
 from .live import AgentPresence, Descriptor
-from .surveys import SurveyLifecycle
+from .surveys import UNKNOWN, SurveyLifecycle
 from .tickets import TicketLifecycle
 from .timeutil import DAY_MS, FUTURE_TOLERANCE_MS, HOUR_MS, Horizons
 
@@ -65,6 +66,8 @@ OK, DUPLICATE, LATE, FUTURE, UNMATCHED, INVALID = (
 #: Route prefixes: a queue, a team, a customer (hashed id), an agent (the opt-in agents
 #: view); and the one pipeline route.
 QUEUE, TEAM, CUSTOMER, AGENT, HEALTH = "q:", "t:", "u:", "a:", "h:"
+#: Where facts of queue and team names past a source's caps are summed (RouteCaps).
+OTHER_QUEUE, OTHER_TEAM = QUEUE + OTHER, TEAM + OTHER
 
 Id = tuple[str, int, int]  # (source, offset, ordinal)
 _new = tuple.__new__  # a named tuple without its constructor's overhead, once per event
@@ -166,6 +169,81 @@ def live_changes(ref: str, before: Descriptor | None, after: Descriptor | None) 
     ]
 
 
+class RouteCaps:
+    """The queue and team names of one source that keep a stage-2 route of their own.
+
+    The label caps (labels.py) bound the *series* an exporter shows, but stage 2 keeps
+    a slice per route, so a producer that invents a queue name per contact would make
+    it hold a slice per name for a day. So each source admits the first
+    ``max_queues`` queue and ``max_teams`` team names its events bring (in offset
+    order: a source is read in order, so the same names are admitted live, after a
+    restart and in replay), and the facts of any other name are summed in the one
+    route ``q:__other__`` (``t:__other__``) instead, where stage 2 shows them as the
+    label caps show a folded name: ``__other__``, counted in cx_label_overflow_total.
+    Live descriptors keep their own routes: they go with their (open) entities, and the
+    label caps fold them at evaluation.
+    """
+
+    __slots__ = ("full", "max_queues", "max_teams", "queues", "teams")
+
+    def __init__(
+        self, max_queues: int, max_teams: int, queues: Iterable[str] = (), teams: Iterable[str] = ()
+    ) -> None:
+        self.max_queues, self.max_teams = max_queues, max_teams
+        self.queues, self.teams = set(queues), set(teams)
+        self.full = len(self.queues) >= max_queues or len(self.teams) >= max_teams
+
+    def admit(self, event: Event) -> bool:
+        """Admit the names an event brings, while there is room; True if any was new.
+
+        Every event of the source counts, also one that turns out late or a duplicate,
+        and one whose entity applied it before a crash: admissions depend on offsets
+        alone."""
+        kind = type(event)
+        if kind is AgentEvent:
+            queues, team = event.queues, event.team
+        else:
+            queues, team = (event.queue,), event.team if kind is SurveyEvent else None
+        added = False
+        names = self.queues
+        for queue in queues:
+            if queue is not None and queue not in names and len(names) < self.max_queues:
+                names.add(queue)
+                added = True
+        if team is not None and team not in self.teams and len(self.teams) < self.max_teams:
+            self.teams.add(team)
+            added = True
+        if added:
+            self.full = len(self.queues) >= self.max_queues or len(self.teams) >= self.max_teams
+        return added
+
+    def fold(self, fact: Fact) -> Output:
+        """A fact and the route it is summed in. A wrap-up for the customer history
+        names its queue as ``__other__`` if that queue's facts go to the overflow
+        route: the FCR fact derived from it (in stage 2) then goes there too."""
+        route = self.route(route_of(fact))
+        if fact.kind == CUSTOMER_WRAPPED:
+            *head, queue, channel = fact.labels
+            if queue is not None and self.route(QUEUE + queue) == OTHER_QUEUE:
+                labels = (*head, OTHER, channel)
+                fact = _new(Fact, (fact.kind, labels, fact.time_ms, fact.value, fact.weight))
+        return route, fact
+
+    def route(self, route: str) -> str:
+        """Where a fact of ``route`` is summed: its own route if its name was admitted
+        (or is ``unknown``, the surveys' and agents' name for none), else the overflow
+        route. A name is admitted by the first event that brings it or never, and
+        before any fact can carry it, so a fact and its retraction go to one route."""
+        if route.startswith(QUEUE):
+            names, other = self.queues, OTHER_QUEUE
+        elif route.startswith(TEAM):
+            names, other = self.teams, OTHER_TEAM
+        else:
+            return route
+        name = route[len(QUEUE) :]
+        return route if name in names or name == UNKNOWN else other
+
+
 # -- stage 1 -------------------------------------------------------------------------
 
 
@@ -184,13 +262,19 @@ class EntityStage:
         }
         self._by_family = {name: lifecycle for name, lifecycle in self.lifecycles.values()}
         self.horizons = Horizons(*config.day_timezones)
+        self.max_queues, self.max_teams = limits.max_queues, limits.max_teams
 
     def ref(self, event: Event) -> str:
         """The entity's key in stage-1 state: ``contact/C-1``, ``agent/A-7``..."""
         return f"{self.lifecycles[type(event)][0]}/{event.key}"
 
-    def step(self, event: Event, record: Record | None, clock_ms: int) -> Step:
-        """Apply one decoded event, judged by ``clock_ms``.
+    def caps(self) -> RouteCaps:
+        """A source's empty route caps, sized by the configuration's label limits."""
+        return RouteCaps(self.max_queues, self.max_teams)
+
+    def step(self, event: Event, record: Record | None, clock_ms: int, caps: RouteCaps) -> Step:
+        """Apply one decoded event, judged by ``clock_ms``, its facts routed within the
+        caps of its source (which have admitted its names already).
 
         The last output is always the event's pipeline-health count.
         """
@@ -207,7 +291,10 @@ class EntityStage:
         before = lifecycle.live(record.state) if record is not None else None
         after = lifecycle.live(new.state)
         outputs = [] if before == after else live_changes(f"{family}/{event.key}", before, after)
-        outputs += [(route_of(fact), fact) for fact in applied.facts]
+        if caps.full:
+            outputs += [caps.fold(fact) for fact in applied.facts]
+        else:
+            outputs += [(route_of(fact), fact) for fact in applied.facts]
         return _counted(event, _new(Step, (UNMATCHED if applied.refused else OK, new, outputs)))
 
     def expire(self, ref: str, record: Record, clock_ms: int) -> tuple[Record | None, list[Output]]:
@@ -282,12 +369,21 @@ class QueueStage:
         live: list[tuple[str, tuple | None]] = []
         keep = self.horizons.at(clock_ms).keep
         add, series = self.aggregates.add, slice_.series  # in place; the shell stores the Slice
+        overflow = route in (OTHER_QUEUE, OTHER_TEAM)
         for fact in fresh:
             if fact.kind == LIVE:
                 live.append(fact.labels)
             else:
-                add(series, fact, keep)
+                add(series, self._as_other(route, fact) if overflow else fact, keep)
         return Folded(_new(Slice, (slice_.series, slice_.history, seen, slice_.health)), [], live)
+
+    def _as_other(self, route: str, fact: Fact) -> Fact:
+        """A fact of the overflow route as the label caps show a folded one: its queue
+        (team) ``__other__``, counted in cx_label_overflow_total."""
+        cap = self.aggregates.queues if route == OTHER_QUEUE else self.aggregates.teams
+        at = 1 if fact.kind in (SURVEY_SENT, SURVEY_RESPONSE) else 0  # (kind, queue, ...)
+        labels = (*fact.labels[:at], cap.fold(), *fact.labels[at + 1 :])
+        return _new(Fact, (fact.kind, labels, fact.time_ms, fact.value, fact.weight))
 
     def prune(self, slice_: Slice, clock_ms: int) -> Slice | None:
         """Drop buckets and history no window can see any more; None: nothing left.

@@ -28,7 +28,7 @@ from ..core.live import AgentPresence, OpenTicket, Waiting
 from ..core.stages import Slice
 from ..core.surveys import SurveyState
 from ..core.tickets import TicketState
-from .values import ENTITIES, PROGRESS, HeldLive, HeldRecord, HeldSlice, Mark
+from .values import CAPS, ENTITIES, PROGRESS, HeldCaps, HeldLive, HeldRecord, HeldSlice, Mark
 
 _new = tuple.__new__
 _dumps, _loads = pickle.dumps, pickle.loads
@@ -49,7 +49,7 @@ FAMILIES: dict[str, tuple[type, type]] = dict(
 #: Live descriptors by their position here: the tag they are written with.
 DESCRIPTORS: tuple[type, ...] = (Waiting, AgentPresence, OpenTicket)
 _TAG = {cls: tag for tag, cls in enumerate(DESCRIPTORS)}
-_HELD = (HeldRecord, HeldLive, HeldSlice, Mark)
+_HELD = (HeldRecord, HeldLive, HeldSlice, Mark, HeldCaps)
 
 
 # -- table values ---------------------------------------------------------------------
@@ -81,7 +81,7 @@ def encode_value(value: tuple) -> bytes:
             seen,
             health,
         )
-    elif kind is Mark:
+    elif kind is Mark or kind is HeldCaps:
         flat = tuple(value)
     else:
         raise TypeError(f"no changelog encoding for {kind.__name__}")
@@ -95,6 +95,8 @@ def decode_value(key: str, raw: bytes) -> tuple:
         return flat
     if key.startswith(PROGRESS):
         return Mark(*flat)
+    if key.startswith(CAPS):
+        return HeldCaps(*flat)
     family = FAMILIES.get(key[: key.find("/") + 1])
     if family is not None:
         state_cls, event_cls = family

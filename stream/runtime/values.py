@@ -3,7 +3,9 @@
 - ``entities`` (stage 1): ``contact/C-1`` → ``HeldRecord(partition, offset, record)``,
   the offset of the last event applied to it; ``progress/cx.calls/3`` →
   ``Mark(partition, offset)``, the last offset of a source partition fully handled
-  (written last in a checkpoint: it is the checkpoint's commit mark).
+  (written last in a checkpoint: it is the checkpoint's commit mark); ``caps/cx.calls/3``
+  → ``HeldCaps(partition, queues, teams)``, the names a source partition admitted to
+  routes of their own (``stream.core.stages.RouteCaps``), written with the records.
 - ``slices`` (stage 2): ``q:billing`` → ``HeldSlice(partition, slice)``; and the live
   entries, ``live/q:billing/contact/C-1`` → ``HeldLive(partition, descriptor)``: who
   waits in the queue, which tickets are open, one small key each (a backlog would make
@@ -24,6 +26,7 @@ from ..core.stages import AGENT, CUSTOMER, HEALTH, QUEUE, TEAM, Slice
 #: Key prefixes. In ``entities``: progress marks, and the entity families. In
 #: ``slices``: live entries, and the routes (see ``stream.core.stages``).
 PROGRESS = "progress/"
+CAPS = "caps/"
 ENTITIES = ("contact/", "ticket/", "survey/", "agent/")
 LIVE = "live/"
 ROUTES = (QUEUE, TEAM, CUSTOMER, AGENT, HEALTH)
@@ -52,3 +55,11 @@ class HeldSlice(NamedTuple):
 class HeldLive(NamedTuple):
     partition: int
     descriptor: Descriptor
+
+
+class HeldCaps(NamedTuple):
+    """A source partition's route caps: the queue and team names it admitted."""
+
+    partition: int
+    queues: tuple[str, ...]
+    teams: tuple[str, ...]

@@ -48,6 +48,7 @@ from ..core.live import Descriptor
 from ..core.stages import (
     EntityStage,
     QueueStage,
+    RouteCaps,
     Slice,
     empty_slice,
     invalid_output,
@@ -65,7 +66,18 @@ from .kafka_settings import KafkaSettings
 from .producer import BrokerUnreachable, ensure_topics
 from .serving import Exposition
 from .state import Exported, TableState, owned_partitions
-from .values import ENTITIES, LIVE, PROGRESS, ROUTES, HeldLive, HeldRecord, HeldSlice, Mark
+from .values import (
+    CAPS,
+    ENTITIES,
+    LIVE,
+    PROGRESS,
+    ROUTES,
+    HeldCaps,
+    HeldLive,
+    HeldRecord,
+    HeldSlice,
+    Mark,
+)
 from .web_access import WebAccess
 
 log = logging.getLogger("cxkpi.worker")
@@ -206,6 +218,10 @@ class Worker:
             QueueStage(s.config).aggregates, s.config, caps=self.queue_stage.aggregates
         )
         self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → last offset
+        #: Route caps of source partitions (stages.RouteCaps), as read from or written to
+        #: the entities table; read again after a rebalance.
+        self._caps: dict[tuple[str, int], RouteCaps] = {}
+        self._told_full: set[tuple[str, int]] = set()  # the log said its caps are full
         self.kafka_down_since: float | None = None  # monotonic time of the first failed probe
         self._kafka_told = 0.0  # when the log last said so
         self._walks = {name: Walk(s.sweep_every_s) for name in ("entities", "slices")}
@@ -297,6 +313,7 @@ class Worker:
 
         async def forget_exported(sender: Any, *args: Any, **kwargs: Any) -> None:
             self._exported = None  # tables change under a rebalance: build it again
+            self._caps.clear()
 
         app.on_partitions_revoked.connect(forget_exported)
         app.on_partitions_assigned.connect(forget_exported)
@@ -321,6 +338,7 @@ class Worker:
         ends: dict[tuple[str, int], int] = {}  # (topic, partition) → last offset handled
         outputs: dict[str, list] = defaultdict(list)
         dead: list[Any] = []
+        admitted: set[tuple[str, int]] = set()  # source partitions whose caps grew
         decode = self.decoder.decode_message
         topic, partition, done = "", -1, -1
         for message in batch:  # a partition's messages come together, in order
@@ -333,6 +351,7 @@ class Worker:
                     done = -1 if mark is None else mark.offset
                 source = f"{topic}/{partition}"
                 logical = self.source_names[topic]
+                caps = self._source_caps(tp)
             offset = message.offset
             if offset <= done:
                 continue  # redelivered: its whole batch was done before
@@ -342,11 +361,13 @@ class Worker:
                 dead.append(self._dead_letter(message, decoded))
                 step_outputs = [invalid_output(decoded.topic or logical, decoded.reason)]
             else:
+                if caps.admit(decoded):
+                    admitted.add(tp)
                 ref = stage.ref(decoded)
                 held = records.get(ref) or entities.get(ref)
                 if held is not None and held.offset >= offset:
                     continue  # applied before a crash; its outputs were delivered then
-                step = stage.step(decoded, held.record if held else None, clock)
+                step = stage.step(decoded, held.record if held else None, clock, caps)
                 if step.record is not None:
                     records[ref] = _new(HeldRecord, (partition, offset, step.record))
                 step_outputs = step.outputs
@@ -356,9 +377,37 @@ class Worker:
         await self._deliver(outputs, dead)
         for ref, value in records.items():
             entities.put(ref, value)
+        for topic, partition in admitted:
+            caps = self._caps[(topic, partition)]
+            held_caps = HeldCaps(partition, tuple(caps.queues), tuple(caps.teams))
+            entities.put(f"{CAPS}{topic}/{partition}", held_caps)
+            if caps.full and (topic, partition) not in self._told_full:
+                self._told_full.add((topic, partition))
+                log.warning(
+                    "%s/%s brought %d queue and %d team names, its limits (limits.max_queues, "
+                    "max_teams): further names are summed in one route and shown as __other__",
+                    self.source_names[topic],
+                    partition,
+                    len(caps.queues),
+                    len(caps.teams),
+                )
         for (topic, partition), offset in ends.items():
             entities.put(f"{PROGRESS}{topic}/{partition}", Mark(partition, offset))
         self._sweep_entities_step(clock)
+
+    def _source_caps(self, tp: tuple[str, int]) -> RouteCaps:
+        """A source partition's route caps, from the table on first use (restored with
+        it: the same names keep their routes after a restart or a rebalance)."""
+        caps = self._caps.get(tp)
+        if caps is None:
+            stage, (topic, partition) = self.entity_stage, tp
+            held = self.entities.get(f"{CAPS}{topic}/{partition}")
+            caps = self._caps[tp] = (
+                stage.caps()
+                if held is None
+                else RouteCaps(stage.max_queues, stage.max_teams, held.queues, held.teams)
+            )
+        return caps
 
     def _dead_letter(self, message: Any, invalid: Invalid) -> Any:
         """The original key, value and headers (a binary-mode event's attributes are
@@ -518,7 +567,7 @@ class Worker:
         entities, slices = self.entities, self.slices
         steps = (
             [(slices, (LIVE,))],
-            [(entities, ENTITIES), (slices, ROUTES)],
+            [(entities, (*ENTITIES, CAPS)), (slices, ROUTES)],
             [(entities, (PROGRESS,))],
         )
         await checkpoint(self.app.producer, steps)

@@ -137,10 +137,11 @@ def families_of(worker: Worker, at_ms: int | None = None) -> dict:
     return {family.name: sorted(family.samples) for family in found}
 
 
-def replayed(lines: list[bytes]) -> dict:
+def replayed(lines: list[bytes], config: Config | None = None) -> dict:
     """Replay's families, but for the invalid line's topic: a file has none, the worker
     knows which topic a message came from."""
-    found = {f.name: sorted(f.samples) for f in replay(lines, at_ms=ms(AT)).families()}
+    replayed_ = replay(lines, at_ms=ms(AT), config=config)
+    found = {f.name: sorted(f.samples) for f in replayed_.families()}
     invalid = found["cx_events_invalid_total"]
     found["cx_events_invalid_total"] = [(("cx.calls", reason), n) for (_, reason), n in invalid]
     return found
@@ -231,3 +232,49 @@ async def test_business_hours_clocks_live_equal_replay(tmp_path, monkeypatch, at
     expected = replay(lines, at_ms=ms(at), config=BERLIN_OFFICE).families()
     assert live == {f.name: sorted(f.samples) for f in expected}
     assert dict(live["cx_tickets_first_reply_overdue"])[("billing", "urgent")] == overdue
+
+
+CAPPED = config_from_dict({"limits": {"max_queues": 2}})
+FLOOD = [
+    line
+    for i, queue in enumerate(("a", "b", "c", "d", "e"))
+    for line in (
+        call("queued", i, f"f{i}", queue=queue),
+        call("answered", i + 5, f"f{i}", agent_id="x"),
+        call("wrapup_ended", i + 60, f"f{i}", resolved=True),
+    )
+]
+
+
+async def test_queue_names_past_a_sources_route_caps_share_one_route(tmp_path, monkeypatch):
+    """Stage 1 admits the first names of each source partition; the facts of the rest
+    go to one route (stages.RouteCaps): the numbers replay gives, three routes."""
+    worker = new_worker(tmp_path, monkeypatch, Clock(ms(AT)), CAPPED)
+    await run_both_stages(worker, calls(FLOOD))
+    assert families_of(worker) == replayed(FLOOD, CAPPED)
+    held = worker.entities.get("caps/cx.calls/0")
+    assert held is not None and sorted(held.queues) == ["a", "b"]
+    routes = {key for key in worker.slices.data if key.startswith(b"q:")}
+    assert {r for r in routes if worker.slices.get(r.decode()).slice.series} == {
+        b"q:a",
+        b"q:b",
+        b"q:__other__",
+    }
+
+
+async def test_route_caps_are_restored_with_the_table(tmp_path, monkeypatch):
+    """A source's caps are a changelog record like its entities': a worker restored from
+    it routes a name the source never admitted where the first worker did."""
+    first = new_worker(tmp_path / "1", monkeypatch, Clock(ms(AT)), CAPPED)
+    await run_both_stages(first, calls(FLOOD[:6]))  # a and b: the caps are full
+    (raw,) = [
+        value
+        for records in first.entities.take_changes(("caps/",)).values()
+        for key, value in records
+    ]
+    second = new_worker(tmp_path / "2", monkeypatch, Clock(ms(AT)), CAPPED)
+    second.entities.data[b"caps/cx.calls/0"] = raw  # as a changelog restore leaves it
+    await run_both_stages(second, calls([call("queued", 30, "late1", queue="z")], 6))
+    own = second.slices.get("q:z")  # its live entry's route: who waits goes by entity
+    assert own is None or not own.slice.series
+    assert second.slices.get("q:__other__").slice.series  # its offer

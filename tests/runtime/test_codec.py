@@ -14,7 +14,16 @@ from stream.core.facts import LIVE as LIVE_FACT
 from stream.core.facts import Fact
 from stream.core.live import AgentPresence, OpenTicket, Waiting
 from stream.runtime.codec import decode_routes, decode_value, encode_routes, encode_value
-from stream.runtime.values import LIVE, PROGRESS, HeldLive, HeldRecord, HeldSlice, Mark
+from stream.runtime.values import (
+    CAPS,
+    LIVE,
+    PROGRESS,
+    HeldCaps,
+    HeldLive,
+    HeldRecord,
+    HeldSlice,
+    Mark,
+)
 
 DAY = Path(__file__).resolve().parents[2] / "examples" / "day.jsonl"
 
@@ -136,6 +145,11 @@ def test_a_facts_message_of_the_one_route_format_still_reads() -> None:
 
 def test_marks_round_trip() -> None:
     assert decode_value(f"{PROGRESS}cx.calls/2", encode_value(Mark(2, 41))) == Mark(2, 41)
+
+
+def test_route_caps_round_trip() -> None:
+    caps = HeldCaps(3, ("billing", "sales"), ("blue",))
+    assert decode_value(f"{CAPS}cx.agents/3", encode_value(caps)) == caps
 
 
 def test_values_pickled_before_the_codec_still_read(engine: RecordingEngine) -> None:
