@@ -9,8 +9,9 @@ recorder at the Kafka boundary, as tests/runtime/test_batch_handlers.py does: th
 simulator's messages (worker_bench.py's mix) go through stage 1 in polls of
 ``--batch``, every facts message it sends through stage 2, and a checkpoint (every
 changed key encoded) after each ``--checkpoint-every`` events, which is one second's
-worth at the drain's rate, with the worker's collector settings. CPU time per event is reported for each part, best of
-``--repeat`` runs; what Kafka itself costs (fetching, parsing, sending) is not in it.
+worth at the drain's rate, with the worker's collector settings. CPU time per event
+is reported for each part, best of ``--repeat`` runs; what Kafka itself costs
+(fetching, parsing, sending) is not in it.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from aiokafka.partitioner import murmur2  # noqa: E402
-from worker_bench import generate  # noqa: E402
+from aiokafka.partitioner import murmur2
+from worker_bench import generate
 
-from stream.runtime.gc_tuning import tune_gc  # noqa: E402
-from stream.runtime.kafka_settings import KafkaSettings  # noqa: E402
-from stream.runtime.worker import Worker, WorkerSettings  # noqa: E402
-from stream.sim import FaultCounts  # noqa: E402
+from stream.runtime.gc_tuning import tune_gc
+from stream.runtime.kafka_settings import KafkaSettings
+from stream.runtime.worker import Worker, WorkerSettings
+from stream.sim import FaultCounts
 
 PARTITIONS = 8
 

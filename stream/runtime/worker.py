@@ -459,7 +459,8 @@ class Worker:
             removals[partition].extend(changes)
             if kept is None:
                 self.entities.delete(ref, partition)
-                return "dropped finished entities"
+                # Still waiting, open or present, but silent past the stale horizon.
+                return "dropped stale open entities" if changes else "dropped finished entities"
             if kept is not record:
                 self.entities.put(ref, HeldRecord(partition, offset, kept))
                 return "compacted"
