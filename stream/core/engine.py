@@ -128,8 +128,10 @@ class Engine:
         derived: list[Output] = []
         slices, live, apply = self.slices, self.live, self.queues.apply
         for route, items in grouped.items():
-            folded = apply(route, slices.get(route) or empty_slice(), items, clock_ms)
-            slices[route] = folded.slice
+            held = slices.get(route) or empty_slice()
+            folded = apply(route, held, items, clock_ms)
+            if folded.slice is not held:
+                slices[route] = folded.slice
             if folded.live:
                 live_set = live.get(route)
                 if live_set is None:

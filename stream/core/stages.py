@@ -370,11 +370,15 @@ class QueueStage:
         keep = self.horizons.at(clock_ms).keep
         add, series = self.aggregates.add, slice_.series  # in place; the shell stores the Slice
         overflow = route in (OTHER_QUEUE, OTHER_TEAM)
+        summed = bool(series)
         for fact in fresh:
             if fact.kind == LIVE:
                 live.append(fact.labels)
             else:
                 add(series, self._as_other(route, fact) if overflow else fact, keep)
+                summed = True
+        if not summed:  # live changes alone: set-like, they need no marks and no slice
+            return Folded(slice_, [], live)
         return Folded(_new(Slice, (slice_.series, slice_.history, seen, slice_.health)), [], live)
 
     def _as_other(self, route: str, fact: Fact) -> Fact:

@@ -515,7 +515,8 @@ class Worker:
                 if held is None:
                     held = HeldSlice(partition, empty_slice())
                 folded = stage.apply(route, held.slice, items, clock)
-                touched[route] = HeldSlice(partition, folded.slice)
+                if folded.slice is not held.slice:  # else nothing new to store
+                    touched[route] = HeldSlice(partition, folded.slice)
                 for ref, descriptor in folded.live:
                     live[f"{LIVE}{route}/{ref}"] = (partition, descriptor)
                 # A route's derived outputs are numbered after its place in the message,
