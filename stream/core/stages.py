@@ -202,8 +202,13 @@ class RouteCaps:
         kind = type(event)
         if kind is AgentEvent:
             queues, team = event.queues, event.team
-        else:
-            queues, team = (event.queue,), event.team if kind is SurveyEvent else None
+        elif kind is SurveyEvent:
+            queues, team = (event.queue,), event.team
+        else:  # a contact or ticket: most of them name no queue, or a known one
+            queue = event.queue
+            if queue is None or queue in self.queues:
+                return False
+            queues, team = (queue,), None
         added = False
         names = self.queues
         for queue in queues:
