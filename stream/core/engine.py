@@ -21,6 +21,7 @@ from .events import Event, Invalid
 from .gauges import LiveSet
 from .health import Health
 from .stages import (
+    CUSTOMER,
     HEALTH,
     INVALID,
     EntityStage,
@@ -167,15 +168,19 @@ class Engine:
                 self.slices[route] = kept_slice
 
     def families(self, at_ms: int) -> list[Family]:
-        return evaluate_slices(self.evaluator, self.slices.values(), self.live.values(), at_ms)
+        return evaluate_slices(self.evaluator, self._evaluated(), self.live.values(), at_ms)
 
     def sparklines(self, at_ms: int) -> dict[tuple[str, str], list[float | None]]:
-        return sparklines(union(self.slices.values())[0], self.config, at_ms)
+        return sparklines(union(self._evaluated())[0], self.config, at_ms)
 
     def agents_view(self, at_ms: int) -> list[dict]:
-        series = union(self.slices.values())[0]
+        series = union(self._evaluated())[0]
         days = self.queues.aggregates.days
         return merge_agents([agents_view(series, self.live.values(), days, at_ms)])
+
+    def _evaluated(self) -> list[Slice]:
+        """The slices an evaluation reads: a customer's holds its FCR history only."""
+        return [held for route, held in self.slices.items() if not route.startswith(CUSTOMER)]
 
 
 def evaluate_slices(

@@ -28,7 +28,7 @@ from ..core.gauges import LiveSet
 from ..core.live import AgentPresence, Descriptor
 from ..core.stages import QUEUE, TEAM
 from .codec import decode_value, encode_value
-from .values import LIVE, ROUTES, HeldSlice
+from .values import EVALUATED, LIVE, HeldSlice
 
 #: A changelog record: key and encoded value (codec.py), None for a tombstone.
 Record = tuple[bytes, bytes | None]
@@ -138,18 +138,19 @@ class Exported:
     def __init__(self, slices: TableState, partitions: set[int]) -> None:
         self.partitions = partitions
         #: route → its slice as in the table, in the table's order: a scrape reads the
-        #: slices here, not through the table (a store lookup per route).
+        #: slices here, not through the table (a store lookup per route). Customers'
+        #: routes are left out: tens of thousands of them, and no series.
         self.routes: dict[str, HeldSlice] = {}
         self.live: dict[str, LiveSet] = {}
         self._groups: dict[str, str] = {}  # live key → group
-        for key, value in slices.owned(partitions, (*ROUTES, LIVE)):
+        for key, value in slices.owned(partitions, (*EVALUATED, LIVE)):
             if key.startswith(LIVE):
                 self.put_live(key, value.partition, value.descriptor)
             else:
                 self.routes[key] = value
 
     def put_route(self, route: str, value: HeldSlice) -> None:
-        if value.partition in self.partitions:
+        if value.partition in self.partitions and route.startswith(EVALUATED):
             self.routes[route] = value
 
     def drop_route(self, route: str) -> None:

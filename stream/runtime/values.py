@@ -30,6 +30,8 @@ CAPS = "caps/"
 ENTITIES = ("contact/", "ticket/", "survey/", "agent/")
 LIVE = "live/"
 ROUTES = (QUEUE, TEAM, CUSTOMER, AGENT, HEALTH)
+#: The routes an evaluation reads: a customer's slice holds its FCR history, no series.
+EVALUATED = (QUEUE, TEAM, AGENT, HEALTH)
 
 
 class HeldRecord(NamedTuple):
