@@ -23,11 +23,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aiokafka.partitioner import murmur2
+from aiokafka.structs import ConsumerRecord as Message
 from worker_bench import generate
 
 from stream.runtime.gc_tuning import tune_gc
@@ -38,13 +39,10 @@ from stream.sim import FaultCounts
 PARTITIONS = 8
 
 
-class Message(NamedTuple):
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    headers: tuple = ()
+def record(topic: str, partition: int, offset: int, key: bytes | None, value: bytes) -> Message:
+    """What the transport hands the handlers: aiokafka's own record."""
+    sizes = (len(key or b""), len(value))
+    return Message(topic, partition, offset, 0, 0, key, value, None, *sizes, ())
 
 
 def acknowledged() -> asyncio.Future:
@@ -93,7 +91,7 @@ def source_messages(count: int, seed: int) -> list[Message]:
         partition = (murmur2(key) & 0x7FFFFFFF) % PARTITIONS if key else 0
         offset = offsets.get((topic, partition), 0)
         offsets[(topic, partition)] = offset + 1
-        out.append(Message(topic, partition, offset, key, value))
+        out.append(record(topic, partition, offset, key, value))
     return out
 
 
@@ -119,11 +117,8 @@ async def run(messages: list[Message], batch: int, checkpoint_every: int) -> dic
                 pending, recorder.facts = recorder.facts, []
                 read = []
                 for partition, key, value in sorted(pending, key=lambda sent: sent[0]):
-                    read.append(
-                        Message(
-                            settings.facts_topic, partition, facts_offsets[partition], key, value
-                        )
-                    )
+                    offset = facts_offsets[partition]
+                    read.append(record(settings.facts_topic, partition, offset, key, value))
                     facts_offsets[partition] += 1
                 began = clock()
                 await worker.on_outputs(read)
