@@ -4,10 +4,11 @@ Stage 1 consumes the five event topics (co-partitioned, keyed by entity id) in
 batches, one per poll (``App.batch_agent``, see transport.py); each event goes
 through ``EntityStage`` against its record in the ``entities`` table; invalid
 messages go to the dead-letter topic. The outputs, grouped
-by route (queue, team, customer), go to one internal topic keyed by route. Stage 2
-consumes that topic in batches and folds outputs into the route's ``Slice`` in the
-``slices`` table; FCR outputs derived by customer routes go back to the same topic,
-keyed by their queue. The KPI logic is all in ``stream.core``; this module moves bytes.
+by route (queue, team, customer), go to one internal topic, a message per partition
+and batch, each route in the partition its key picks. Stage 2 consumes that topic in
+batches and folds outputs into the route's ``Slice`` in the ``slices`` table; FCR
+outputs derived by customer routes go back to the same topic, to their queues'
+partitions. The KPI logic is all in ``stream.core``; this module moves bytes.
 
 At-least-once, made exact: Kafka redelivers events after a crash or a rebalance (Tansu
 and most clusters run without transactions). Per batch the worker sends outputs
@@ -119,8 +120,8 @@ class WorkerSettings:
     fetch_max_wait_ms: int = 100
     #: /metrics and /wallboard evaluate the KPIs at most this often (seconds).
     render_interval_s: float = 0.25
-    #: Messages per poll at most, so one batch's facts message for a route stays well
-    #: under Kafka's 1 MB message limit.
+    #: Messages per poll at most: the latency one batch adds, and the size of its facts
+    #: messages (codec.FACTS_PER_MESSAGE splits them under Kafka's 1 MB limit).
     batch: int = 2000
     #: How often state that can change no window any more is dropped (seconds).
     sweep_every_s: float = 60.0
