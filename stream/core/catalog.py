@@ -208,7 +208,8 @@ SPECS: tuple[Spec, ...] = (
         "cx_label_overflow_total",
         "counter",
         (),
-        "Outcomes whose queue, team or channel was folded into __other__ by the label caps.",
+        "Outcomes whose queue, team or channel was folded into __other__ by the label or "
+        "route caps.",
     ),
     # histograms
     Spec(

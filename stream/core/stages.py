@@ -22,7 +22,6 @@ and offline agree by construction, not by a second implementation.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from typing import NamedTuple
 
 from .agents import AgentLifecycle
@@ -141,20 +140,15 @@ def split_live(descriptor: Descriptor | None) -> dict[str, Descriptor]:
     if type(descriptor) is AgentPresence:
         state, queues, team, since = descriptor
         parts: dict[str, Descriptor] = {
-            route: _new(AgentPresence, (state, named_first, None, since))
-            for route, named_first in _queue_copies(queues)
+            QUEUE + q: _new(
+                AgentPresence, (state, (q, *(o for o in queues if o != q)), None, since)
+            )
+            for q in queues
         }
         if team is not None:
             parts[TEAM + team] = _new(AgentPresence, (state, (), team, since))
         return parts
     return {QUEUE + str(descriptor.queue): descriptor}
-
-
-@lru_cache(maxsize=4096)
-def _queue_copies(queues: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(route, the queues with that one first) per queue an agent serves: the same few
-    queue sets come with every agent change, so they are worked out once."""
-    return tuple((QUEUE + q, (q, *(o for o in queues if o != q))) for q in queues)
 
 
 def live_changes(ref: str, before: Descriptor | None, after: Descriptor | None) -> list[Output]:

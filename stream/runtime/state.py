@@ -19,10 +19,9 @@ decoded on first use.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator
 
 import faust
-from faust.stores.memory import Store as MemoryStore
 
 from ..core.gauges import LiveSet
 from ..core.live import AgentPresence, Descriptor
@@ -46,20 +45,9 @@ class TableState:
         self.table = table
         self.changelog = table.changelog_topic.get_topic_name()
         self._changed: dict[bytes, tuple[int, tuple | None]] = {}  # key → (partition, value)
-        self._store: MutableMapping | None = None
-
-    @property
-    def data(self) -> MutableMapping:
-        """The table's store; for the memory store, the dict inside it. Its Mapping
-        methods cost a Python call per access, and a missing key (every new entity)
-        an exception; the store is made once per table, so it is looked up once."""
-        if self._store is None:
-            store = self.table.data
-            self._store = store.data if type(store) is MemoryStore else store
-        return self._store
 
     def get(self, key: str) -> tuple | None:
-        data = self.data
+        data = self.table.data
         raw = data.get(key.encode())
         if raw is None:
             return None
@@ -71,13 +59,13 @@ class TableState:
     def put(self, key: str, value: tuple) -> None:
         """Store ``(partition, ...)``; the checkpoint sends it to that changelog partition."""
         raw_key = key.encode()
-        self.data[raw_key] = value
+        self.table.data[raw_key] = value
         self._changed[raw_key] = (value[0], value)
 
     def delete(self, key: str, partition: int) -> None:
         """Forget a key this worker owns (a tombstone in its changelog partition)."""
         raw_key = key.encode()
-        self.data.pop(raw_key, None)
+        self.table.data.pop(raw_key, None)
         self._changed[raw_key] = (partition, None)
 
     def take_changes(self, prefixes: tuple[str, ...]) -> dict[int, list[Record]]:
@@ -93,7 +81,7 @@ class TableState:
 
     def keys(self) -> list[bytes]:
         """A snapshot of every key held (owned or not), for a walk over many batches."""
-        return list(self.data.keys())
+        return list(self.table.data.keys())
 
     def owned(
         self,

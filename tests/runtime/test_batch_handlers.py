@@ -254,7 +254,7 @@ async def test_queue_names_past_a_sources_route_caps_share_one_route(tmp_path, m
     assert families_of(worker) == replayed(FLOOD, CAPPED)
     held = worker.entities.get("caps/cx.calls/0")
     assert held is not None and sorted(held.queues) == ["a", "b"]
-    routes = {key for key in worker.slices.data if key.startswith(b"q:")}
+    routes = {key for key in worker.slices.table.data if key.startswith(b"q:")}
     assert {r for r in routes if worker.slices.get(r.decode()).slice.series} == {
         b"q:a",
         b"q:b",
@@ -273,7 +273,7 @@ async def test_route_caps_are_restored_with_the_table(tmp_path, monkeypatch):
         for key, value in records
     ]
     second = new_worker(tmp_path / "2", monkeypatch, Clock(ms(AT)), CAPPED)
-    second.entities.data[b"caps/cx.calls/0"] = raw  # as a changelog restore leaves it
+    second.entities.table.data[b"caps/cx.calls/0"] = raw  # as a changelog restore leaves it
     await run_both_stages(second, calls([call("queued", 30, "late1", queue="z")], 6))
     own = second.slices.get("q:z")  # its live entry's route: who waits goes by entity
     assert own is None or not own.slice.series

@@ -51,23 +51,3 @@ def test_restored_bytes_are_decoded_on_first_use_and_kept():
     table.data[raw_key] = raw  # as a changelog restore leaves it
     assert state.get(f"{PROGRESS}cx.chats/1") == Mark(1, 7)
     assert type(table.data[raw_key]) is Mark
-
-
-def test_a_memory_store_is_used_through_its_dict():
-    """Faust's memory store is a Mapping over a dict: TableState reads and writes the
-    dict itself, so the store (and a changelog restore into it) sees every change."""
-    from faust.stores.memory import Store
-
-    class MemoryTable(Table):
-        def __init__(self) -> None:
-            super().__init__()
-            self.data = Store("memory://", app=None, table=None, table_name="entities")
-
-    table = MemoryTable()
-    state = TableState(table)
-    state.put("contact/C-1", Mark(0, 1))
-    assert table.data[b"contact/C-1"] == Mark(0, 1)
-    table.data.data[b"contact/C-2"] = b"restored"
-    assert state.keys() == [b"contact/C-1", b"contact/C-2"]
-    state.delete("contact/C-1", 0)
-    assert b"contact/C-1" not in table.data
