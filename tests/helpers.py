@@ -67,6 +67,18 @@ def call(action: str, t: Time, contact_id: str, **data) -> bytes:
     return event(f"call.{action}", t, contact_id=contact_id, **data)
 
 
+def handled_calls(engine, queue: str, count: int) -> None:
+    """``count`` calls queued, answered and wrapped up in ``queue``, 30 s apart from
+    BASE_MS: enough for its agents-required search."""
+    for i in range(count):
+        t, c = 30 * i, f"{queue}-{i}"
+        clock = BASE_MS + (t + 200) * 1000
+        engine.ingest(call("queued", t, c, queue=queue), clock)
+        engine.ingest(call("answered", t + 10, c, agent_id="a"), clock)
+        engine.ingest(call("ended", t + 100, c), clock)
+        engine.ingest(call("wrapup_ended", t + 120, c), clock)
+
+
 def chat(action: str, t: Time, contact_id: str, **data) -> bytes:
     return event(f"chat.{action}", t, contact_id=contact_id, **data)
 

@@ -16,7 +16,7 @@ from .agents_view import agents_view, merge_agents
 from .config import Config
 from .decode import Decoder
 from .entity import Record
-from .evaluate import Evaluator, Family, sparklines
+from .evaluate import Evaluation, Evaluator, Family, sparklines
 from .events import Event, Invalid
 from .gauges import LiveSet
 from .health import Health
@@ -168,7 +168,11 @@ class Engine:
                 self.slices[route] = kept_slice
 
     def families(self, at_ms: int) -> list[Family]:
-        return evaluate_slices(self.evaluator, self._evaluated(), self.live.values(), at_ms)
+        return self.evaluation(at_ms).families()
+
+    def evaluation(self, at_ms: int) -> Evaluation:
+        """``families`` in steps (``evaluate.Evaluation``)."""
+        return begin_evaluation(self.evaluator, self._evaluated(), self.live.values(), at_ms)
 
     def sparklines(self, at_ms: int) -> dict[tuple[str, str], list[float | None]]:
         return sparklines(union(self._evaluated())[0], self.config, at_ms)
@@ -183,9 +187,10 @@ class Engine:
         return [held for route, held in self.slices.items() if not route.startswith(CUSTOMER)]
 
 
-def evaluate_slices(
+def begin_evaluation(
     evaluator: Evaluator, slices: Iterable[Slice], live: Iterable[LiveSet], at_ms: int
-) -> list[Family]:
-    """Every KPI family over some slices and live sets (all, or a worker's own)."""
+) -> Evaluation:
+    """The KPI families over some slices and live sets (all, or a worker's own), as an
+    evaluation whose searches may still run in steps (``evaluate.Evaluation``)."""
     series, health = union(slices)
-    return evaluator.families(series, live, health, at_ms)
+    return evaluator.begin(series, live, health, at_ms)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from .. import __version__
@@ -50,10 +50,14 @@ class Family(NamedTuple):
     samples: list[tuple[tuple[str, ...], float | Histogram]]
 
 
+#: The one family whose samples come from a search, not from sums (``Evaluation``).
+REQUIRED = "cx_agents_required"
+
+
 class _Cached:
     """One series' window sums and samples at one minute and day."""
 
-    __slots__ = ("day", "samples", "sums", "version", "windows")
+    __slots__ = ("day", "samples", "search", "sums", "version", "windows")
 
     def __init__(self, windows: Windows) -> None:
         self.windows = windows
@@ -61,6 +65,54 @@ class _Cached:
         self.day = 0
         self.samples: dict[str, list] = {}
         self.sums: list[tuple[str, list[int]]] = []
+        self.search: tuple | None = None  # agents_required's inputs, while not searched yet
+
+
+class Evaluation:
+    """One evaluation, in steps that an event loop which also ingests can interleave.
+
+    ``Evaluator.begin`` reads the state and does all the work but the agents-required
+    searches (Erlang A, forecast.py): on a busy centre they are most of an evaluation,
+    and a search is a pure function of a few numbers copied when it began. So the
+    searches can run in later steps, with ingestion between them, and the families
+    are still those of the state at ``begin``, exactly as ``Evaluator.families`` gives
+    them in one go. A search an evaluation leaves undone is done by the next one.
+    """
+
+    __slots__ = ("_forecast", "_order", "_out", "_searches")
+
+    def __init__(
+        self,
+        out: dict[str, list],
+        order: list[dict[str, list]],
+        searches: list[tuple[_Cached, dict[str, list], tuple, tuple]],
+        forecast: tuple[dict[str, float], dict[str, dict[str, float]]],
+    ) -> None:
+        self._out = out
+        self._order = order  # the contact series' samples, in the series' order
+        self._searches = searches  # (cached, its samples, labels, agents_required's inputs)
+        self._forecast = forecast  # (agents serving each queue, channel loads)
+
+    def step(self, deadline: float, clock: Callable[[], float]) -> bool:
+        """Search while ``clock()`` is before ``deadline``; True once none is left."""
+        while self._searches and clock() < deadline:
+            self._search()
+        return not self._searches
+
+    def _search(self) -> None:
+        cached, samples, labels, inputs = self._searches.pop()
+        samples[REQUIRED] = [(labels, agents_required(*inputs))]
+        if cached.search is inputs:  # not begun again since: the next evaluation has it
+            cached.search = None
+
+    def families(self) -> list[Family]:
+        """Every family of the catalog, in catalog order (the searches left run first)."""
+        while self._searches:
+            self._search()
+        out = self._out
+        out[REQUIRED] = [sample for samples in self._order for sample in samples.get(REQUIRED, ())]
+        _gaps(out, *self._forecast)
+        return [Family(s.name, s.kind, s.help, s.labels, out[s.name]) for s in SPECS]
 
 
 class Evaluator:
@@ -93,27 +145,45 @@ class Evaluator:
         at_ms: int,
     ) -> list[Family]:
         """Every family of the catalog, in catalog order, as of ``at_ms``."""
+        return self.begin(all_series, live, health, at_ms).families()
+
+    def begin(
+        self,
+        all_series: Mapping[tuple, Series],
+        live: Iterable[LiveSet],
+        health: Health,
+        at_ms: int,
+    ) -> Evaluation:
+        """An evaluation as of ``at_ms`` whose agents-required searches are still to do:
+        after this, nothing it gives depends on the state any more (``Evaluation``)."""
         aggregates, config = self.aggregates, self.config
         out: dict[str, list] = {spec.name: [] for spec in SPECS}
         stale_ms = round(config.limits.contact_max_age_hours * HOUR_MS)
         gauges = self._summaries.gauges(live, aggregates.queues.view(), at_ms, stale_ms)
         _live_gauges(out, all_series, gauges, at_ms)
         team_windows, contact_windows = {}, {}
-        for key, samples, windows in self._series_samples(all_series, at_ms):
+        order, searches = [], []
+        for key, cached, samples in self._series_samples(all_series, at_ms):
             for name, values in samples.items():
-                out[name].extend(values)
+                if name != REQUIRED:
+                    out[name].extend(values)
             if key[0] == TEAM:
-                team_windows[key] = windows
+                team_windows[key] = cached.sums
             elif key[0] == CONTACT:
-                contact_windows[key[1:]] = windows[FORECAST_WINDOW_INDEX][1]
-        _forecast(out, contact_windows, gauges, at_ms)
+                contact_windows[key[1:]] = cached.sums[FORECAST_WINDOW_INDEX][1]
+                order.append(samples)
+                if cached.search is not None:
+                    searches.append((cached, samples, key[1:], cached.search))
+        forecast = _forecast(out, contact_windows, gauges, at_ms)
         _teams(out, aggregates, gauges.team_agents, team_windows, at_ms)
         _health(out, health, self.caps, at_ms)
         _config(out, all_series, config)
-        return [Family(s.name, s.kind, s.help, s.labels, out[s.name]) for s in SPECS]
+        searches.reverse()  # ``step`` pops from the end: the series' order
+        return Evaluation(out, order, searches, forecast)
 
     def _series_samples(self, all_series: Mapping[tuple, Series], at_ms: int):
-        """``(key, samples by family, window sums)`` per series, in the series' order."""
+        """``(key, cached, samples by family)`` per series, in the series' order; a
+        contact series' agents required may still be a search (``cached.search``)."""
         aggregates, config = self.aggregates, self.config
         minute = minute_of(at_ms)
         held, current = self._cached, {}
@@ -128,7 +198,7 @@ class Evaluator:
                 today,
             ):
                 current[key] = cached
-                yield key, cached.samples, cached.sums
+                yield key, cached, cached.samples
                 continue
             at_minute = cached.windows.at(minute)
             sums = [(name, v) for (name, _), v in zip(MINUTE_WINDOWS, at_minute, strict=True)]
@@ -137,9 +207,9 @@ class Evaluator:
             kind = key[0]
             if kind == CONTACT:
                 # The last answer, even from sums rebuilt since: where the search starts.
-                before = previous.samples.get("cx_agents_required") if previous else None
+                before = previous.samples.get(REQUIRED) if previous else None
                 hint = int(before[0][1]) if before else None
-                _contact(samples, key[1:], series, sums, config, aggregates, hint)
+                cached.search = _contact(samples, key[1:], series, sums, config, aggregates, hint)
             elif kind == TICKET:
                 _ticket(samples, key[1:], series, sums, aggregates)
             elif kind == SURVEY:
@@ -151,7 +221,7 @@ class Evaluator:
                 sums,
             )
             current[key] = cached
-            yield key, cached.samples, sums
+            yield key, cached, cached.samples
         self._cached = current
 
 
@@ -184,12 +254,14 @@ def _contact(
     config: Config,
     aggregates: Aggregates,
     hint: int | None = None,
-) -> None:
-    """``hint``: this series' agents required at the last evaluation, where to start
-    looking (forecast.agents_required: it changes the cost, never the answer)."""
+) -> tuple | None:
+    """Returns the inputs of this series' agents-required search, if it needs one.
+    ``hint``: its agents required at the last evaluation, where to start looking
+    (forecast.agents_required: it changes the cost, never the answer)."""
     queue, _ = labels
     policy = config.policy(queue)
     totals = series.totals
+    search = None
     for name, index in (
         ("cx_contacts_offered_total", C.offered),
         ("cx_contacts_answered_total", C.answered),
@@ -229,7 +301,7 @@ def _contact(
         )
         _put(out, "cx_fcr_ratio", wl, _ratio(v[C.fcr_ok], v[C.fcr_flagged]))
         if window == FORECAST_WINDOW:
-            _put(out, "cx_agents_required", labels, _required(v, policy, hint))
+            search = _required(out, labels, v, policy, hint)
     edges = aggregates.edges_s[CONTACT]
     for name, family in (
         ("handle", "cx_handle_seconds"),
@@ -240,6 +312,7 @@ def _contact(
     for outcome in ("answered", "abandoned", "transferred"):
         hist = series.hists.get(f"wait:{outcome}")
         _histogram(out, "cx_wait_seconds", (*labels, outcome), hist, edges, 0.001)
+    return search
 
 
 def service_level_parts(v: list[int], mode: str) -> tuple[int, int]:
@@ -283,8 +356,9 @@ FORECAST_WINDOW_INDEX = [name for name, _ in MINUTE_WINDOWS].index(FORECAST_WIND
 FORECAST_WINDOW_S = dict(MINUTE_WINDOWS)[FORECAST_WINDOW] * 60
 
 
-def _required(v: list[int], policy, hint: int | None = None) -> int | None:
-    """Agents required from one series' 15-minute sums; None without a handle time.
+def _required(out: dict, labels: tuple, v: list[int], policy, hint: int | None) -> tuple | None:
+    """Agents required from one series' 15-minute sums: put at once where no search is
+    needed (0 without load; left out without a handle time), else the search's inputs.
 
     Rate = offered / 900 s (the window's nominal length, so that the sample depends on
     the sums alone). Patience = the waiting time of every contact whose wait ended
@@ -293,13 +367,14 @@ def _required(v: list[int], policy, hint: int | None = None) -> int | None:
     three to three significant digits (``forecast.significant`` says why).
     """
     if v[C.offered] == 0:
-        return 0
+        _put(out, REQUIRED, labels, 0)
+        return None
     if v[C.handled] == 0:
         return None
     abandons = v[C.abandoned]
     exposure_s = (v[C.wait_answered_ms] + v[C.wait_abandoned_ms]) / 1000
     patience_s = significant(max(1.0, exposure_s / abandons)) if abandons else None
-    return agents_required(
+    return (
         significant(v[C.offered] / FORECAST_WINDOW_S),
         significant(v[C.handle_ms] / v[C.handled] / 1000),
         policy.service_level_threshold_seconds,
@@ -311,14 +386,15 @@ def _required(v: list[int], policy, hint: int | None = None) -> int | None:
     )
 
 
-def _forecast(out: dict, windows: dict[tuple, list[int]], gauges: Gauges, at_ms: int) -> None:
-    """Estimated wait and the staffing gap: the 15-minute sums against who is here now.
+def _forecast(
+    out: dict, windows: dict[tuple, list[int]], gauges: Gauges, at_ms: int
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Estimated wait, and what the staffing gap needs once agents required are known:
+    the agents serving each queue and the channels' loads (``_gaps``).
 
     A queue's agents serve its contacts of every channel, first come first served, so
     a contact joining it waits behind everyone waiting in the queue, for the queue's
-    agents, at the queue's handle time and abandonment (all channels summed). The gap
-    compares a channel's requirement with the queue's agents shared among its channels
-    by their offered load (offered × AHT, 15 min), equally while none has one.
+    agents, at the queue's handle time and abandonment (all channels summed).
     """
     serving = gauges.serving_agents()  # each agent shared among all its queues
     queues: dict[str, list[int]] = {}
@@ -333,7 +409,6 @@ def _forecast(out: dict, windows: dict[tuple, list[int]], gauges: Gauges, at_ms:
     for (queue, _), (count, oldest) in gauges.waiting.items():
         held, first = waiting.get(queue, (0, None))
         waiting[queue] = (held + count, oldest if first is None else min(first, oldest))
-    required = dict(out["cx_agents_required"])
     for labels in sorted(set(windows) | set(gauges.waiting)):
         queue, channel = labels
         count, oldest = waiting.get(queue, (0, None))
@@ -348,16 +423,19 @@ def _forecast(out: dict, windows: dict[tuple, list[int]], gauges: Gauges, at_ms:
             v[C.abandoned] / ended if ended else 0.0,
         )
         _put(out, "cx_estimated_wait_seconds", labels, wait)
-        if labels in required:
-            channel_loads = loads[queue]
-            total = sum(channel_loads.values())
-            share = channel_loads[channel] / total if total else 1.0 / len(channel_loads)
-            _put(
-                out,
-                "cx_agents_required_gap",
-                labels,
-                required[labels] - serving.get(queue, 0.0) * share,
-            )
+    return serving, loads
+
+
+def _gaps(out: dict, serving: dict[str, float], loads: dict[str, dict[str, float]]) -> None:
+    """The staffing gap: a channel's requirement against the queue's agents shared
+    among its channels by their offered load (offered × AHT, 15 min), equally while
+    none has one."""
+    for labels, required in sorted(out[REQUIRED]):
+        queue, channel = labels
+        channel_loads = loads[queue]
+        total = sum(channel_loads.values())
+        share = channel_loads[channel] / total if total else 1.0 / len(channel_loads)
+        _put(out, "cx_agents_required_gap", labels, required - serving.get(queue, 0.0) * share)
 
 
 def _histogram(

@@ -10,11 +10,14 @@ written once per evaluation. A value on a wallboard is then at most one interval
 older than it could be, well inside the wallboard's own refresh.
 
 An evaluation and the writing of a body each hold the event loop: ingestion waits
-for them. So they are two holds, not one: between them the request yields, and the
-batches that arrived meanwhile are applied before the body is written (from the
-families already evaluated, which nothing changes). Each hold is reported to
-``observe_hold`` (the worker's ``cx_worker_render_seconds``), so the stall a scrape
-causes is measured where it happens, not guessed from outside.
+for them. So they are several holds, not one. The evaluation reads the state in one
+hold; its agents-required searches (Erlang A, most of a busy centre's evaluation, and
+pure functions of numbers copied in that first hold: ``evaluate.Evaluation``) run in
+steps of about ``step_s`` each, and the request yields between steps, so the batches
+that arrive meanwhile are applied without changing what the evaluation gives. The body
+is written in a hold of its own, after one more turn for ingestion. Each hold is
+reported to ``observe_hold`` (the worker's ``cx_worker_render_seconds``), so the stall
+a scrape causes is measured where it happens, not guessed from outside.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from collections.abc import Callable
 
 import orjson
 
-from ..core.evaluate import Family
+from ..core.evaluate import Evaluation, Family
 from ..export.text import TextWriter
 from ..export.wallboard import WALLBOARD_PAGE, wallboard_data
 
 Clock = Callable[[], float]
+#: How long one step of an evaluation's searches may hold the event loop (seconds).
+STEP_S = 0.02
 
 
 class Exposition:
@@ -37,7 +42,7 @@ class Exposition:
 
     def __init__(
         self,
-        evaluate: Callable[[int], list[Family]],
+        evaluate: Callable[[int], Evaluation],
         interval_s: float,
         wall_ms: Callable[[], int],
         monotonic: Clock = time.monotonic,
@@ -45,8 +50,9 @@ class Exposition:
         sparklines: Callable[[int], dict] | None = None,
         agents: Callable[[int], list] | None = None,
         observe_hold: Callable[[float], None] | None = None,
+        step_s: float = STEP_S,
     ) -> None:
-        self._evaluate, self.interval_s = evaluate, interval_s
+        self._evaluate, self.interval_s, self.step_s = evaluate, interval_s, step_s
         self.min_sample = min_sample
         self._sparklines = sparklines
         self._agents = agents  # None: the agents view is off
@@ -57,19 +63,55 @@ class Exposition:
         self._at_ms = 0
         self._families: list[Family] = []
         self._bodies: dict[str, bytes] = {}
+        self._searching: asyncio.Future | None = None  # an evaluation's steps under way
         self.evaluations = 0
 
-    def families(self) -> tuple[int, list[Family]]:
-        """(evaluation time, families), evaluated again if older than the interval."""
+    async def families(self) -> tuple[int, list[Family]]:
+        """(evaluation time, families), evaluated again if older than the interval.
+
+        The request that finds them old reads the state in its own hold; if searches
+        are left, they go on in a task that every request meanwhile waits for (and
+        that a request going away does not cancel)."""
+        if self._searching is not None:
+            return await asyncio.shield(self._searching)
         now = self._monotonic()
-        if self._taken is None or now - self._taken >= self.interval_s:
-            self._at_ms = self._wall_ms()
-            self._families = self._evaluate(self._at_ms)
-            self._bodies = {}
-            self._taken = now
-            self.evaluations += 1
-            self._held(now)
-        return self._at_ms, self._families
+        if self._taken is not None and now - self._taken < self.interval_s:
+            return self._at_ms, self._families
+        at_ms = self._wall_ms()
+        evaluation = self._evaluate(at_ms)
+        if evaluation.step(now + self.step_s, self._monotonic):
+            return self._publish(now, at_ms, evaluation, now)
+        self._held(now)
+        self._searching = asyncio.ensure_future(self._search(now, at_ms, evaluation))
+        return await asyncio.shield(self._searching)
+
+    async def _search(
+        self, taken: float, at_ms: int, evaluation: Evaluation
+    ) -> tuple[int, list[Family]]:
+        """The rest of an evaluation's searches, a step per turn of the event loop."""
+        try:
+            done = False
+            while not done:
+                await asyncio.sleep(0)  # ingestion's turn
+                began = self._monotonic()
+                done = evaluation.step(began + self.step_s, self._monotonic)
+                if not done:
+                    self._held(began)
+            return self._publish(taken, at_ms, evaluation, began)
+        finally:
+            self._searching = None
+
+    def _publish(
+        self, taken: float, at_ms: int, evaluation: Evaluation, hold_began: float
+    ) -> tuple[int, list[Family]]:
+        """Keep an evaluation whose searches are done for the requests of its interval;
+        its last hold, which began at ``hold_began``, ends here."""
+        self._at_ms, self._families = at_ms, evaluation.families()
+        self._bodies = {}
+        self._taken = taken
+        self.evaluations += 1
+        self._held(hold_began)
+        return at_ms, self._families
 
     async def metrics(self) -> bytes:
         """The KPI families in the Prometheus text format."""
@@ -91,7 +133,7 @@ class Exposition:
 
     async def _body(self, name: str, write: Callable[[list[Family], int], bytes]) -> bytes:
         before = self.evaluations
-        at_ms, families = self.families()  # a new evaluation empties the bodies
+        at_ms, families = await self.families()  # a new evaluation empties the bodies
         mine = self.evaluations
         body = self._bodies.get(name)
         if body is not None:

@@ -42,8 +42,8 @@ from prometheus_client.registry import Collector
 from ..core.agents_view import agents_view, merge_agents
 from ..core.config import Config
 from ..core.decode import Decoder
-from ..core.engine import evaluate_slices
-from ..core.evaluate import Evaluator, Family, sparklines
+from ..core.engine import begin_evaluation
+from ..core.evaluate import Evaluation, Evaluator, sparklines
 from ..core.events import DEADLETTER, SOURCE_TOPICS, Invalid
 from ..core.live import Descriptor
 from ..core.stages import (
@@ -242,7 +242,7 @@ class Worker:
             registry=self.registry,
         )
         self.exposition = Exposition(
-            self.families,
+            self.evaluation,
             s.render_interval_s,
             now_ms,
             min_sample=s.config.wallboard_min_sample,
@@ -626,10 +626,11 @@ class Worker:
                 "still cannot reach Kafka at %s (%.0f s)", where, now - self.kafka_down_since
             )
 
-    def families(self, at_ms: int) -> list[Family]:
-        """Every KPI family over what this worker owns, evaluated at ``at_ms``."""
+    def evaluation(self, at_ms: int) -> Evaluation:
+        """Every KPI family over what this worker owns, evaluated at ``at_ms`` (its
+        searches still to run: the exposition runs them in steps)."""
         exported, slices = self._exported_view()
-        return evaluate_slices(self.evaluator, slices, exported.live.values(), at_ms)
+        return begin_evaluation(self.evaluator, slices, exported.live.values(), at_ms)
 
     def _exported_view(self) -> tuple[Exported, list[Slice]]:
         """The routes and live sets this worker exports (kept between scrapes), and the

@@ -10,13 +10,13 @@ hours or go back.
 from __future__ import annotations
 
 import orjson
-from helpers import BASE_MS, Kpis, call, chat
+from helpers import BASE_MS, Kpis, call, chat, handled_calls
 from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import FAST, merge, scenarios
 
 from stream.core.config import Config
-from stream.core.engine import Engine, evaluate_slices
+from stream.core.engine import Engine, begin_evaluation
 from stream.core.evaluate import Evaluator
 from stream.core.gauges import JOURNAL_MIN, LiveSet, Summary
 from stream.core.live import AgentPresence, OpenTicket, Waiting
@@ -28,7 +28,7 @@ def from_scratch(engine: Engine, at: int) -> list:
     would restart their journals, and the engine's evaluator would never follow one."""
     fresh = Evaluator(engine.queues.aggregates, engine.config)
     live = [LiveSet(dict(s.entries)) for s in engine.live.values()]
-    return evaluate_slices(fresh, engine.slices.values(), live, at)
+    return begin_evaluation(fresh, engine.slices.values(), live, at).families()
 
 
 def time_of(line: bytes) -> int:
@@ -60,6 +60,50 @@ def test_an_evaluator_with_memory_gives_what_one_without_gives(entities, rnd, st
         at = max(BASE_MS, at + step)
         for moment in (at, at, at + rnd.randrange(MINUTE_MS)):
             assert engine.families(moment) == from_scratch(engine, moment)
+
+
+@FAST
+@given(scenarios(), st.randoms(use_true_random=False))
+def test_an_evaluation_in_steps_gives_the_state_at_its_start(entities, rnd):
+    """Events applied between an evaluation's steps (a worker's batches between a
+    scrape's searches) change nothing it gives; the searches an abandoned evaluation
+    left undone are done by the next one."""
+    lines = merge(entities, rnd)
+    cut = rnd.randrange(len(lines) + 1)
+    engine, clock = Engine(), BASE_MS
+
+    def ingest(part: list[bytes]) -> None:
+        nonlocal clock
+        for line in part:
+            clock = max(clock, time_of(line))
+            engine.ingest(line, clock)
+
+    ingest(lines[:cut])
+    at = clock + 1000
+    expected = from_scratch(engine, at)
+    engine.evaluation(at)  # abandoned: its searches are never run
+    evaluation = engine.evaluation(at)
+    ingest(lines[cut:])
+    assert evaluation.families() == expected
+    assert engine.families(clock + 1000) == from_scratch(engine, clock + 1000)
+
+
+def test_the_searches_run_in_steps_as_long_as_a_step_may_last():
+    engine = Engine()
+    for queue in ("q1", "q2", "q3"):
+        handled_calls(engine, queue, 10)
+    at = BASE_MS + 600 * 1000
+    expected = from_scratch(engine, at)
+    evaluation = engine.evaluation(at)
+    assert not evaluation.step(float("-inf"), lambda: 0.0)  # no time: nothing searched
+    ticks = iter(range(100))
+    assert not evaluation.step(1, lambda: next(ticks))  # time for one search
+    engine.ingest(call("queued", 590, "late-comer", queue="q1"), at)
+    assert evaluation.step(float("inf"), lambda: 0.0)  # the other two
+    families = evaluation.families()
+    assert families == expected
+    required = Kpis(families)("cx_agents_required", queue="q2", channel="voice")
+    assert required is not None and required > 0
 
 
 def test_a_late_answer_in_a_closed_minute_reaches_the_cached_windows():

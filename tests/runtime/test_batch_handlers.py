@@ -13,7 +13,7 @@ import pytest
 from helpers import call, ms, ticket
 
 from stream.core.config import Config, config_from_dict
-from stream.core.engine import evaluate_slices
+from stream.core.engine import begin_evaluation
 from stream.core.replay import replay
 from stream.runtime import worker as worker_module
 from stream.runtime.kafka_settings import KafkaSettings
@@ -133,7 +133,7 @@ def families_of(worker: Worker, at_ms: int | None = None) -> dict:
     exported = Exported(worker.slices, {0})
     slices = [held.slice for held in exported.routes.values()]
     at = ms(AT) if at_ms is None else at_ms
-    found = evaluate_slices(worker.evaluator, slices, exported.live.values(), at)
+    found = begin_evaluation(worker.evaluator, slices, exported.live.values(), at).families()
     return {family.name: sorted(family.samples) for family in found}
 
 

@@ -6,6 +6,7 @@ import asyncio
 
 import orjson
 import pytest
+from helpers import BASE_MS, call, handled_calls
 
 from stream.core.engine import Engine
 from stream.export.text import render_text
@@ -26,7 +27,7 @@ def exposition(interval_s: float = 0.25):
 
     def evaluate(at_ms: int):
         asked.append(at_ms)
-        return engine.families(at_ms)
+        return engine.evaluation(at_ms)
 
     wall = iter(range(1_700_000_000_000, 1_800_000_000_000, 1000))
     return Exposition(evaluate, interval_s, lambda: next(wall), clock), clock, asked, engine
@@ -70,7 +71,7 @@ async def test_evaluation_and_writing_are_two_holds_with_ingestion_between():
     def evaluate(at_ms: int):
         order.append("evaluate")
         clock.now += 0.03  # the evaluation takes 30 ms
-        return engine.families(at_ms)
+        return engine.evaluation(at_ms)
 
     served = Exposition(evaluate, 0.25, lambda: 1_700_000_000_000, clock, observe_hold=holds.append)
 
@@ -95,3 +96,36 @@ async def test_concurrent_scrapes_share_one_evaluation_and_one_body():
     bodies = await asyncio.gather(served.metrics(), served.metrics(), served.metrics())
     assert len(asked) == 1
     assert bodies[0] == bodies[1] == bodies[2]
+
+
+async def test_searches_run_in_steps_with_ingestion_between_and_scrapes_share_them():
+    """Three agents-required searches, one per step: a batch applied after the first
+    hold changes nothing the scrapes get, and both scrapes share the one evaluation."""
+    engine, twin = Engine(), Engine()
+    for queue in ("q1", "q2", "q3"):
+        handled_calls(engine, queue, 10)
+        handled_calls(twin, queue, 10)
+    at_ms = BASE_MS + 600_000
+    expected = render_text(twin.families(at_ms))
+
+    class Ticking(Clock):
+        def __call__(self) -> float:
+            self.now += 0.01
+            return self.now
+
+    holds: list[float] = []
+
+    def observe(seconds: float) -> None:
+        if not holds:  # a batch is ready once the scrape's first hold ends
+            raw = call("queued", 590, "late-comer", queue="q1")
+            asyncio.get_running_loop().call_soon(engine.ingest, raw, at_ms)
+        holds.append(seconds)
+
+    served = Exposition(
+        engine.evaluation, 0.25, lambda: at_ms, Ticking(), observe_hold=observe, step_s=0.015
+    )
+    bodies = await asyncio.gather(served.metrics(), served.metrics())
+    assert bodies[0] == bodies[1] == expected
+    assert served.evaluations == 1
+    assert len(holds) == 4  # reading the state, two more steps of searches, the body
+    assert render_text(engine.families(at_ms)) != expected  # the late comer counts now
