@@ -33,6 +33,7 @@ from worker_bench import generate
 
 from stream.runtime.gc_tuning import tune_gc
 from stream.runtime.kafka_settings import KafkaSettings
+from stream.runtime.transport import memoized
 from stream.runtime.worker import Worker, WorkerSettings
 from stream.sim import FaultCounts
 
@@ -58,9 +59,11 @@ class Recorder:
         self.facts_topic = facts_topic
         self.facts: list[tuple[int, bytes | None, bytes]] = []  # (partition, key, value)
         self.changelog_records = 0
+        # Kafka's default partitioner, remembered as the transport's producer does.
+        self._partition_of = memoized(lambda key: (murmur2(key) & 0x7FFFFFFF) % PARTITIONS)
 
     async def key_partitions(self, topic: str) -> Any:
-        return lambda key: (murmur2(key) & 0x7FFFFFFF) % PARTITIONS
+        return self._partition_of
 
     async def send_records(self, topic: str, partition: int, records: Any) -> list:
         if topic == self.facts_topic:

@@ -69,6 +69,9 @@ SCHEME = "cxkpi"
 EXIT_UNDECODABLE = 65
 #: How many records a search for the undecodable batch reads per partition at most.
 LOCATE_LIMIT = 100_000
+#: Keys whose partition ``key_partitions`` remembers per topic before it starts over:
+#: routes repeat (queues, teams, the pipeline), and aiokafka's murmur2 is pure Python.
+KEY_MEMO = 100_000
 #: What installs the codecs aiokafka knows (they all come from cramjam).
 KNOWN_CODECS = ("gzip", "snappy", "lz4", "zstd")
 
@@ -355,6 +358,11 @@ async def _first_undecodable(consumer: Any, tp: Any) -> tuple[int, str] | None:
 class Producer(driver.Producer):
     """Faust's aiokafka producer, able to send records as whole batches."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: topic → (its partition count, its key partitioner)
+        self._partitioners: dict[str, tuple[int, Callable[[bytes], int]]] = {}
+
     async def send_records(
         self, topic: str, partition: int, records: Iterable[tuple[bytes, bytes | None]]
     ) -> list[asyncio.Future]:
@@ -378,10 +386,33 @@ class Producer(driver.Producer):
         """Where ``send`` would put a record of ``topic`` with a key: aiokafka's own
         partitioner over the topic's partitions (pinned: aiokafka 0.14), once its
         metadata is known. The facts messages carry many routes each, and a route
-        must stay in the partition its key has always picked, where its slice lives."""
+        must stay in the partition its key has always picked, where its slice lives.
+        The same function while the topic's partition count stays, remembering keys."""
         producer = self._ensure_producer()
         await producer.client._wait_on_metadata(topic)  # what send() does first
-        return lambda key: producer._partition(topic, None, key, None, key, None)
+        count = len(producer.client.cluster.partitions_for_topic(topic) or ())
+        held = self._partitioners.get(topic)
+        if held is None or held[0] != count:
+            held = self._partitioners[topic] = (
+                count,
+                memoized(lambda key: producer._partition(topic, None, key, None, key, None)),
+            )
+        return held[1]
+
+
+def memoized(partition_of: Callable[[bytes], int]) -> Callable[[bytes], int]:
+    """``partition_of`` remembering up to KEY_MEMO keys (then starting over)."""
+    placed: dict[bytes, int] = {}
+
+    def remembered(key: bytes) -> int:
+        partition = placed.get(key)
+        if partition is None:
+            if len(placed) >= KEY_MEMO:
+                placed.clear()
+            partition = placed[key] = partition_of(key)
+        return partition
+
+    return remembered
 
 
 class Transport(driver.Transport):
