@@ -12,6 +12,11 @@ changed key encoded) after each ``--checkpoint-every`` events, which is one seco
 worth at the drain's rate, with the worker's collector settings. CPU time per event
 is reported for each part, best of ``--repeat`` runs; what Kafka itself costs
 (fetching, parsing, sending) is not in it.
+
+On shared cores the CPU time moves by 5-10 % between identical runs. Instructions do
+not: under ``valgrind --tool=callgrind``, a run with ``--repeat 1`` less one with
+``--repeat 0`` (the same messages generated, no handler run) is what the handlers
+executed, the same to 0.1 % run after run (bench/README.md, 2026-12-06).
 """
 
 from __future__ import annotations
@@ -141,13 +146,18 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=2000, help="messages per poll")
     parser.add_argument("--checkpoint-every", type=int, default=20_000, help="events")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs (0: only generate, a baseline for callgrind)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     tune_gc()  # as every long-running cxkpi command does (stream/cli/main.py)
     messages = source_messages(args.events, args.seed)
     gc.collect()
     gc.freeze()  # the generated messages are not the worker's to walk
+    if not args.repeat:
+        print(f"{len(messages):,} events generated, no run")
+        return
     runs = []
     for _ in range(args.repeat):
         runs.append(asyncio.run(run(messages, args.batch, args.checkpoint_every)))

@@ -12,6 +12,7 @@ from typing import ClassVar, NamedTuple
 from .events import AgentEvent
 from .facts import AGENT_TIME, Fact
 from .live import AgentPresence
+from .named import quick_replace
 from .surveys import UNKNOWN
 from .timeutil import MINUTE_MS
 
@@ -21,6 +22,7 @@ _new = tuple.__new__  # a named tuple without its constructor's overhead: per ev
 OCCUPANCY_STATES = frozenset({"available", "on_contact", "after_contact_work"})
 
 
+@quick_replace
 class AgentState(NamedTuple):
     key: str
     state: str | None = None

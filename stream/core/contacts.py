@@ -32,12 +32,14 @@ from .facts import (
     Fact,
 )
 from .live import Waiting
+from .named import quick_replace
 
 _new = tuple.__new__  # a named tuple without its constructor's overhead: per event
 
 _AFTER_DONE = frozenset({"message", "ended", "hold_ended"})
 
 
+@quick_replace
 class ContactState(NamedTuple):
     key: str
     channel: str | None = None

@@ -10,10 +10,12 @@ from typing import ClassVar, NamedTuple
 
 from .events import SurveyEvent
 from .facts import ESAT, SURVEY_RESPONSE, SURVEY_SENT, Fact
+from .named import quick_replace
 
 UNKNOWN = "unknown"
 
 
+@quick_replace
 class SurveyState(NamedTuple):
     key: str
     kind: str | None = None

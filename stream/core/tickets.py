@@ -34,6 +34,7 @@ from .facts import (
     Fact,
 )
 from .live import OpenTicket
+from .named import quick_replace
 
 _new = tuple.__new__  # a named tuple without its constructor's overhead: per event
 
@@ -41,6 +42,7 @@ _OPEN = frozenset(OPEN_TICKET_STATUSES)
 _FINISHED = frozenset({"solved", "closed"})
 
 
+@quick_replace
 class TicketState(NamedTuple):
     key: str
     queue: str | None = None

@@ -110,36 +110,46 @@ class TimeParser:
 
     Events of one second share a whole timestamp, and a lookup costs a tenth of a
     parse. Millisecond timestamps are all different, but those of one minute share
-    their first 16 characters (``2026-11-24T10:15``): with that minute's date checked
-    and converted once, only the seconds, fraction and offset are read again. Each
-    cache starts over when full, so memory stays bounded whatever arrives.
+    their first 16 characters (``2026-11-24T10:15``) and every minute reuses the same
+    tails (``:07.394Z``: 60,000 of them with milliseconds and one offset): with the
+    minute's date and the tail each checked and converted once, a new timestamp costs
+    two lookups. Each cache starts over when full, so memory stays bounded whatever
+    arrives.
     """
 
-    __slots__ = ("_minutes", "_times")
+    __slots__ = ("_minutes", "_tails", "_times")
 
     #: Distinct timestamps (about 150 kB) and minutes remembered.
     SIZE = 1024
+    #: Distinct tails remembered: every millisecond of a minute in one offset (6 MB full).
+    TAILS = 65_536
 
     def __init__(self) -> None:
         self._times: dict[str, int] = {}
         self._minutes: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" → its local ms
+        self._tails: dict[str, int] = {}  # ":SS.sssZ" → ms into the minute less the offset
 
     def __call__(self, text: str) -> int:
         time_ms = self._times.get(text)
         if time_ms is not None:
             return time_ms
         minute_ms = self._minutes.get(text[:16])
-        tail = _AFTER_MINUTE.fullmatch(text, 16) if minute_ms is not None else None
-        if tail is None:
-            minute_ms, rest_ms = _parse(text)
-            if len(self._minutes) >= self.SIZE:
-                self._minutes.clear()
-            self._minutes[text[:16]] = minute_ms
-        else:
-            try:
-                rest_ms = _seconds_and_offset_ms(text, *tail.groups())
-            except ValueError:
-                return parse_time(text)  # raises with parse_time's own message
+        rest_ms = None if minute_ms is None else self._tails.get(text[16:])
+        if rest_ms is None:
+            tail = _AFTER_MINUTE.fullmatch(text, 16) if minute_ms is not None else None
+            if tail is None:
+                minute_ms, rest_ms = _parse(text)
+                if len(self._minutes) >= self.SIZE:
+                    self._minutes.clear()
+                self._minutes[text[:16]] = minute_ms
+            else:
+                try:
+                    rest_ms = _seconds_and_offset_ms(text, *tail.groups())
+                except ValueError:
+                    return parse_time(text)  # raises with parse_time's own message
+            if len(self._tails) >= self.TAILS:
+                self._tails.clear()
+            self._tails[text[16:]] = rest_ms
         time_ms = minute_ms + rest_ms
         if len(self._times) >= self.SIZE:
             self._times.clear()

@@ -207,10 +207,12 @@ def outcome(parse, text: str) -> int | str:
 
 
 def warmed(text: str) -> TimeParser:
-    """A parser that has read a valid time of ``text``'s minute, if it has one."""
+    """A parser that has read a valid time of ``text``'s minute, if it has one, and
+    ``text``'s tail after another minute: reading ``text`` then takes both caches."""
     parser = TimeParser()
     for tail in (":00Z", ":59.5+01:00", ":30-05:30"):
         outcome(parser, text[:16] + tail)
+    outcome(parser, "2026-01-01T00:00" + text[16:])
     return parser
 
 
@@ -239,3 +241,28 @@ def test_the_caches_stay_bounded_and_exact() -> None:
         text = f"2026-12-01T{minute // 60 % 24:02}:{minute % 60:02}:00.{millis:03}Z"
         assert parser(text) == base + (minute % 1440) * 60_000 + millis
     assert len(parser._times) <= TimeParser.SIZE and len(parser._minutes) <= TimeParser.SIZE
+    assert len(parser._tails) <= TimeParser.TAILS
+
+
+def test_a_tail_read_in_one_minute_serves_every_minute_and_offset_stays_its_own() -> None:
+    parser = TimeParser()
+    assert parser("2026-12-01T10:00:07.394Z") == parse_time("2026-12-01T10:00:07.394Z")
+    for text in (
+        "2026-12-01T10:01:07.394Z",  # the minute is new: parsed whole
+        "2026-12-01T10:01:07.394+02:00",  # a tail of its own
+        "2026-12-01T10:00:07.394+02:00",  # both remembered
+        "2027-02-28T23:59:07.394Z",
+    ):
+        assert parser(text) == parse_time(text)
+
+
+def test_a_full_tail_cache_starts_over_and_stays_exact() -> None:
+    class Small(TimeParser):
+        __slots__ = ()
+        TAILS = 4
+
+    parser, base = Small(), parse_time("2026-12-01T00:00:00Z")
+    for millis in range(50):
+        text = f"2026-12-01T00:00:00.{millis:03}Z"
+        assert parser(text) == base + millis
+        assert len(parser._tails) <= Small.TAILS
