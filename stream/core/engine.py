@@ -47,6 +47,9 @@ class Engine:
         self.records: dict[str, Record] = {}
         self.caps = self.entities.caps()  # replay is one source
         self.slices: dict[str, Slice] = {}
+        #: The routes an evaluation reads (all but customers'), in the slices' order:
+        #: walking every customer's route per evaluation would cost more than evaluating.
+        self._evaluated_routes: dict[str, None] = {}
         self.live: dict[str, LiveSet] = {}  # route → its entities' live descriptors
         self.evaluator = Evaluator(self.queues.aggregates, config)
         self._offsets = {EVENTS: 0, DERIVED: 0}
@@ -129,10 +132,15 @@ class Engine:
         derived: list[Output] = []
         slices, live, apply = self.slices, self.live, self.queues.apply
         for route, items in grouped.items():
-            held = slices.get(route) or empty_slice()
+            held = slices.get(route)
+            new = held is None
+            if new:
+                held = empty_slice()
             folded = apply(route, held, items, clock_ms)
             if folded.slice is not held:
                 slices[route] = folded.slice
+                if new and not route.startswith(CUSTOMER):
+                    self._evaluated_routes[route] = None
             if folded.live:
                 live_set = live.get(route)
                 if live_set is None:
@@ -164,6 +172,7 @@ class Engine:
             kept_slice = self.queues.prune(slice_, clock_ms)
             if kept_slice is None:
                 del self.slices[route]
+                self._evaluated_routes.pop(route, None)
             else:
                 self.slices[route] = kept_slice
 
@@ -184,7 +193,7 @@ class Engine:
 
     def _evaluated(self) -> list[Slice]:
         """The slices an evaluation reads: a customer's holds its FCR history only."""
-        return [held for route, held in self.slices.items() if not route.startswith(CUSTOMER)]
+        return [self.slices[route] for route in self._evaluated_routes]
 
 
 def begin_evaluation(
