@@ -236,8 +236,8 @@ class Worker:
         self._exported: Exported | None = None  # what /metrics evaluates, between scrapes
         held = Histogram(
             "cx_worker_render_seconds",
-            "How long each evaluation and page rendering held the event loop (ingestion "
-            "waits meanwhile).",
+            "How long each step of an evaluation and each page rendering held the event "
+            "loop (ingestion waits meanwhile).",
             buckets=RENDER_BUCKETS_S,
             registry=self.registry,
         )
