@@ -105,7 +105,7 @@ class Engine:
             clock = max(clock, clock_ms)
             ref = stage.ref(event)
             self.caps.admit(event)
-            step = stage.step(event, records.get(ref), clock_ms, self.caps)
+            step = stage.step(event, ref, records.get(ref), clock_ms, self.caps)
             if step.record is not None:
                 records[ref] = step.record
             steps.append(step.outputs)

@@ -2,9 +2,11 @@
 
 Each contact, ticket, survey and agent is a *record*: its recent events sorted by
 event time, the state folded from them, and a *base* state that stands for events too
-old to matter any more (compacted away, see ``compact``). A lifecycle only supplies a
-pure ``step(state, event) -> (state, facts) | None`` (None = refused move, state
-unchanged), like h11's transition tables.
+old to matter any more (compacted away, see ``compact``). Until something is
+compacted the base is None, which stands for the lifecycle's start state: a record
+that held its own copy of it would hold a second state, unused but for refolds. A
+lifecycle only supplies a pure ``step(state, event) -> (state, facts) | None`` (None =
+refused move, state unchanged), like h11's transition tables.
 
 Arrival order is tolerated the simple way: an event that sorts after everything seen
 takes one ``step`` (the hot path); one that sorts earlier is inserted where it belongs,
@@ -50,7 +52,7 @@ class Lifecycle(Protocol[S, E]):
 
 
 class Record(NamedTuple, Generic[S, E]):
-    base: Any  # state folded from compacted (old) events
+    base: Any  # state folded from compacted (old) events; None: the start state
     events: tuple  # recent events, sorted by order key
     state: Any  # base folded with events
     last_ms: int  # newest event time ever applied (drives expiry)
@@ -88,8 +90,7 @@ def apply(lifecycle: Lifecycle, record: Record | None, event: Any, key: str) -> 
     """Apply one event (any family: they share the header fields) to an entity's record
     (None for an entity not seen yet)."""
     if record is None:
-        start = lifecycle.start(key)
-        record = Record(start, (), start, event.time_ms)
+        record = Record(None, (), lifecycle.start(key), event.time_ms)
     else:
         source, ident = event.source, event.id
         for held in record.events:
@@ -117,8 +118,9 @@ def apply(lifecycle: Lifecycle, record: Record | None, event: Any, key: str) -> 
     keys = [sort_key(e) for e in events]
     at = bisect_right(keys, sort_key(event))
     new_events = (*events[:at], event, *events[at:])
-    _, old_facts, _ = fold(lifecycle, record.base, events)
-    state, new_facts, refused = fold(lifecycle, record.base, new_events)
+    base = _base(lifecycle, record, key)
+    _, old_facts, _ = fold(lifecycle, base, events)
+    state, new_facts, refused = fold(lifecycle, base, new_events)
     return Applied(
         Record(record.base, new_events, state, last_ms),
         net(new_facts, old_facts),
@@ -143,7 +145,12 @@ def fold(
     return state, facts, refused
 
 
-def compact(lifecycle: Lifecycle, record: Record, horizon_ms: int) -> Record:
+def _base(lifecycle: Lifecycle, record: Record, key: str) -> Any:
+    """The state the record's events fold from."""
+    return lifecycle.start(key) if record.base is None else record.base
+
+
+def compact(lifecycle: Lifecycle, record: Record, horizon_ms: int, key: str) -> Record:
     """Fold events older than the horizon into the base state.
 
     Any event that could still arrive and sort before them would itself be older than
@@ -156,5 +163,5 @@ def compact(lifecycle: Lifecycle, record: Record, horizon_ms: int) -> Record:
         cut += 1
     if not cut:
         return record
-    base, _, _ = fold(lifecycle, record.base, events[:cut])
+    base, _, _ = fold(lifecycle, _base(lifecycle, record, key), events[:cut])
     return Record(base, events[cut:], record.state, record.last_ms)

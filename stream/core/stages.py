@@ -291,9 +291,12 @@ class EntityStage:
         """A source's empty route caps, sized by the configuration's label limits."""
         return RouteCaps(self.max_queues, self.max_teams)
 
-    def step(self, event: Event, record: Record | None, clock_ms: int, caps: RouteCaps) -> Step:
-        """Apply one decoded event, judged by ``clock_ms``, its facts routed within the
-        caps of its source (which have admitted its names already).
+    def step(
+        self, event: Event, ref: str, record: Record | None, clock_ms: int, caps: RouteCaps
+    ) -> Step:
+        """Apply one decoded event to its entity (``ref``, as ``ref`` gives it), judged by
+        ``clock_ms``, its facts routed within the caps of its source (which have
+        admitted its names already).
 
         The last output is always the event's pipeline-health count.
         """
@@ -302,14 +305,14 @@ class EntityStage:
             return _counted(event, Step(FUTURE, None, []))
         if t < self.horizons.at(clock_ms).horizon_ms:
             return _counted(event, Step(LATE, None, []))
-        family, lifecycle = self.lifecycles[type(event)]
+        _, lifecycle = self.lifecycles[type(event)]
         applied = apply(lifecycle, record, event, event.key)
         if applied.duplicate:
             return _counted(event, Step(DUPLICATE, None, []))
         new = applied.record
         before = lifecycle.live(record.state) if record is not None else None
         after = lifecycle.live(new.state)
-        outputs = [] if before == after else live_changes(f"{family}/{event.key}", before, after)
+        outputs = [] if before == after else live_changes(ref, before, after)
         if caps.full:
             outputs += [caps.fold(fact) for fact in applied.facts]
         else:
@@ -325,7 +328,7 @@ class EntityStage:
         if expires is not None and expires < horizon:
             return None, live_changes(ref, lifecycle.live(record.state), None)
         if record.events and record.events[0].time_ms < horizon:
-            return compact(lifecycle, record, horizon), []
+            return compact(lifecycle, record, horizon, ref.split("/", 1)[1]), []
         return record, []
 
     def live(self, ref: str, record: Record) -> tuple | None:

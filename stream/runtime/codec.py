@@ -63,7 +63,7 @@ def encode_value(value: tuple) -> bytes:
         flat: tuple = (
             partition,
             offset,
-            tuple(base),
+            None if base is None else tuple(base),
             [tuple(event) for event in events],
             tuple(state),
             last_ms,
@@ -103,7 +103,7 @@ def decode_value(key: str, raw: bytes) -> tuple:
         partition, offset, base, events, state, last_ms = flat
         # The state classes' constructors fill fields added since a value was written.
         record = Record(
-            state_cls(*base),
+            None if base is None else state_cls(*base),
             tuple(_new(event_cls, event) for event in events),
             state_cls(*state),
             last_ms,

@@ -368,7 +368,7 @@ class Worker:
                 held = records.get(ref) or entities.get(ref)
                 if held is not None and held.offset >= offset:
                     continue  # applied before a crash; its outputs were delivered then
-                step = stage.step(decoded, held.record if held else None, clock, caps)
+                step = stage.step(decoded, ref, held.record if held else None, clock, caps)
                 if step.record is not None:
                     records[ref] = _new(HeldRecord, (partition, offset, step.record))
                 step_outputs = step.outputs

@@ -163,3 +163,13 @@ def test_values_pickled_before_the_codec_still_read(engine: RecordingEngine) -> 
 def test_a_value_of_no_known_kind_is_refused_when_written() -> None:
     with pytest.raises(TypeError, match="no changelog encoding for tuple"):
         encode_value((1, 2))
+
+
+def test_a_record_with_or_without_a_base_round_trips(engine: RecordingEngine) -> None:
+    """A record holds a base once something was compacted (None before: the start
+    state); records written when every one held its start state read too."""
+    ref, record = next((r, rec) for r, rec in engine.records.items() if r.startswith("contact/"))
+    assert record.base is None
+    compacted = record._replace(base=record.state)
+    for held in (HeldRecord(2, 7, record), HeldRecord(2, 7, compacted)):
+        assert decode_value(ref, encode_value(held)) == held
