@@ -21,7 +21,8 @@ and offline agree by construction, not by a second implementation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import NamedTuple
 
 from .agents import AgentLifecycle
@@ -87,10 +88,15 @@ class Slice(NamedTuple):
     reach its changelog. ``seen`` is replaced, never mutated: it is the commit mark.
     """
 
-    series: dict[tuple, Series]
+    series: dict[tuple, Series]  # NO_SERIES for a customer's
     history: History
     seen: dict[str, tuple[int, int]]  # source → highest (offset, ordinal) applied
     health: Health | None = None  # the pipeline route's counters
+
+
+#: A customer's slice sums no series, only its FCR history: every one shares this
+#: empty, read-only mapping instead of holding an empty dict of its own.
+NO_SERIES: Mapping[tuple, Series] = MappingProxyType({})
 
 
 def empty_slice() -> Slice:
@@ -395,7 +401,7 @@ class QueueStage:
             return Folded(_new(Slice, (slice_.series, slice_.history, seen, health)), [], [])
         if route.startswith(CUSTOMER):
             history, derived = update_history(slice_.history, fresh)
-            new = _new(Slice, (slice_.series, history, seen, slice_.health))
+            new = _new(Slice, (NO_SERIES, history, seen, slice_.health))
             return Folded(new, [(route_of(fact), fact) for fact in derived], [])
         live: list[tuple[str, tuple | None]] = []
         keep = self.horizons.at(clock_ms).keep

@@ -25,7 +25,7 @@ from ..core.entity import Record
 from ..core.events import AgentEvent, ContactEvent, SurveyEvent, TicketEvent
 from ..core.facts import LIVE, Fact
 from ..core.live import AgentPresence, OpenTicket, Waiting
-from ..core.stages import Slice
+from ..core.stages import CUSTOMER, NO_SERIES, Slice
 from ..core.surveys import SurveyState
 from ..core.tickets import TicketState
 from .values import CAPS, ENTITIES, PROGRESS, HeldCaps, HeldLive, HeldRecord, HeldSlice, Mark
@@ -113,7 +113,9 @@ def decode_value(key: str, raw: bytes) -> tuple:
         partition, tag, fields = flat
         return _new(HeldLive, (partition, _new(DESCRIPTORS[tag], fields)))
     partition, series, inputs, outputs, seen, health = flat
-    held = {key: _series(state) for key, state in series.items()}
+    held = {name: _series(state) for name, state in series.items()}
+    if not held and key.startswith(CUSTOMER):
+        held = NO_SERIES  # as stage 2 keeps a customer's slice
     history = History(tuple(map(_fact, inputs)), tuple(map(_fact, outputs)))
     return _new(HeldSlice, (partition, Slice(held, history, seen, health)))
 

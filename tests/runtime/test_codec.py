@@ -13,6 +13,7 @@ from stream.core.events import Invalid
 from stream.core.facts import LIVE as LIVE_FACT
 from stream.core.facts import Fact
 from stream.core.live import AgentPresence, OpenTicket, Waiting
+from stream.core.stages import CUSTOMER, HEALTH, NO_SERIES
 from stream.runtime.codec import decode_routes, decode_value, encode_routes, encode_value
 from stream.runtime.values import (
     CAPS,
@@ -173,3 +174,12 @@ def test_a_record_with_or_without_a_base_round_trips(engine: RecordingEngine) ->
     compacted = record._replace(base=record.state)
     for held in (HeldRecord(2, 7, record), HeldRecord(2, 7, compacted)):
         assert decode_value(ref, encode_value(held)) == held
+
+
+def test_customer_slices_share_one_read_only_empty_series(engine: RecordingEngine) -> None:
+    customers = [(r, s) for r, s in engine.slices.items() if r.startswith(CUSTOMER)]
+    assert customers and all(s.series is NO_SERIES for _, s in customers)
+    route, slice_ = customers[0]
+    assert decode_value(route, encode_value(HeldSlice(0, slice_))).slice.series is NO_SERIES
+    health = decode_value(HEALTH, encode_value(HeldSlice(0, engine.slices[HEALTH])))
+    assert type(health.slice.series) is dict  # another route's may be summed into
