@@ -34,11 +34,15 @@ START_MS = parse_time("2026-11-23T00:00:00Z")
 QUARTER_MS = 15 * 60_000
 
 
-def samples(settings: SimSettings, min_offered: int) -> tuple[list[float], list[float]]:
-    """(service levels, abandonment ratios) of every 15-minute window worth a sample."""
+def samples(
+    settings: SimSettings, min_offered: int
+) -> tuple[list[float], list[float], list[float]]:
+    """Service levels over 15 minutes, abandonment ratios over 15 minutes and service
+    levels today, one each per queue and channel worth a sample every 15 minutes."""
     engine = Engine()
     levels: list[float] = []
     abandons: list[float] = []
+    today: list[float] = []
     next_at = START_MS + 60 * 60_000  # the first hour warms up (shifts, queues)
     clock = START_MS
     batch: list[tuple[bytes, int]] = []
@@ -47,9 +51,8 @@ def samples(settings: SimSettings, min_offered: int) -> tuple[list[float], list[
         values: dict[str, dict[tuple, float]] = {}
         for family in engine.families(at_ms):
             if family.name in ("cx_service_level_ratio", "cx_abandonment_ratio"):
-                values[family.name] = {
-                    labels[:2]: value for labels, value in family.samples if labels[2] == "15m"
-                }
+                for labels, value in family.samples:
+                    values.setdefault(f"{family.name} {labels[2]}", {})[labels[:2]] = value
             elif family.name == "cx_window_contacts":
                 values["offered"] = {
                     labels[:2]: value
@@ -59,10 +62,12 @@ def samples(settings: SimSettings, min_offered: int) -> tuple[list[float], list[
         for key, offered in values.get("offered", {}).items():
             if offered < min_offered:
                 continue
-            if (level := values["cx_service_level_ratio"].get(key)) is not None:
+            if (level := values["cx_service_level_ratio 15m"].get(key)) is not None:
                 levels.append(level)
-            if (ratio := values["cx_abandonment_ratio"].get(key)) is not None:
+            if (ratio := values["cx_abandonment_ratio 15m"].get(key)) is not None:
                 abandons.append(ratio)
+            if (level := values["cx_service_level_ratio today"].get(key)) is not None:
+                today.append(level)
 
     for record in iter_events(settings, START_MS, FaultCounts()):
         value = record.value
@@ -75,20 +80,26 @@ def samples(settings: SimSettings, min_offered: int) -> tuple[list[float], list[
             evaluate(next_at)
             next_at += QUARTER_MS
         batch.append((raw, clock))
-    return levels, abandons
+    return levels, abandons, today
 
 
-def report(name: str, levels: list[float], abandons: list[float]) -> str:
+def report(name: str, levels: list[float], abandons: list[float], today: list[float]) -> str:
     if not levels:
         return f"{name}: no window had enough contacts"
-    n = len(levels)
-    band = sum(0.70 <= v <= 0.90 for v in levels) / n
-    below = sum(v < 0.70 for v in levels) / n
+
+    def band(values: list[float]) -> str:
+        n = len(values)
+        inside = sum(0.70 <= v <= 0.90 for v in values) / n
+        below = sum(v < 0.70 for v in values) / n
+        return (
+            f"in 70-90 % {inside:.0%} (below {below:.0%}, above {1 - inside - below:.0%}), "
+            f"median {statistics.median(values):.0%}"
+        )
+
     high = sum(a >= 0.08 for a in abandons) / max(1, len(abandons))
     return (
-        f"{name}: {n} samples, SL in 70-90 % {band:.0%} (below {below:.0%}, above "
-        f"{1 - band - below:.0%}), median {statistics.median(levels):.0%}; abandonment "
-        f">= 8 % in {high:.0%}"
+        f"{name}: {len(levels)} samples; SL 15m {band(levels)}; abandonment 15m >= 8 % "
+        f"in {high:.0%}; SL today {band(today)}"
     )
 
 
@@ -101,8 +112,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=800.0)
     parser.add_argument("--min-offered", type=int, default=10)
     args = parser.parse_args()
-    every_levels: list[float] = []
-    every_abandons: list[float] = []
+    every: tuple[list[float], list[float], list[float]] = ([], [], [])
     for seed in args.seeds:
         settings = SimSettings(
             queues=args.queues,
@@ -112,11 +122,11 @@ def main() -> None:
             seed=seed,
             curve="flat",
         )
-        levels, abandons = samples(settings, args.min_offered)
-        print(report(f"seed {seed}", levels, abandons), flush=True)
-        every_levels += levels
-        every_abandons += abandons
-    print(report("all", every_levels, every_abandons))
+        found = samples(settings, args.min_offered)
+        print(report(f"seed {seed}", *found), flush=True)
+        for into, values in zip(every, found, strict=True):
+            into += values
+    print(report("all", *every))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Agents: the roster (teams, queues, shifts) and each agent's state over the day.
 
 Shifts follow demand. Each agent works one 8.5-hour shift a day (8 h plus a 30-minute
-lunch) starting on a whole local hour; starts are chosen greedily so that staffed
-agent-hours track the arrival curve, which yields the usual pattern of a skeleton night
-crew, a big morning wave and a late shift. Every hour anyone is on shift, each queue is
+lunch) starting on a whole local hour (a flat day's on the quarter hours, spread
+evenly); starts are chosen greedily so that staffed agent-hours track the arrival
+curve, which yields the usual pattern of a skeleton night crew, a big morning wave and
+a late shift. Every hour anyone is on shift, each queue is
 served by at least one of those agents, so no queue is orphaned at 03:00.
 
 Within a shift an agent takes two 15-minute breaks and lunch (state ``away``); a break
@@ -41,6 +42,7 @@ class Agent:
     team: str
     queues: tuple[str, ...]
     shift_hour: int
+    shift_minute: int = 0  # past shift_hour: a flat day's starts spread over the hour
     state: str | None = None
     on_shift: bool = False
     busy: bool = False  # ringing, on a contact or in after-contact work
@@ -107,12 +109,22 @@ def plan_shift_hours(shape: tuple[float, ...], agents: int) -> list[int]:
     return [start for start in range(24) for _ in range(counts[start])]
 
 
+def quarter_start(starts: list[int], i: int) -> int:
+    """Minutes past its hour for the ``i``-th of the evenly staggered ``starts`` of a flat
+    day: the hour's shifts spread over its four quarters. Whole-hour cohorts leave a
+    gap every hour between one cohort's end (once its contacts are wrapped up) and the
+    next one's start, and a flat day's service level followed that hourly sawtooth."""
+    first = starts.index(starts[i])
+    return (i - first) * 4 // starts.count(starts[i]) * 15
+
+
 def build_roster(world: World, shape: tuple[float, ...]) -> list[Agent]:
     """Agents with teams, shifts and queues (a primary, some a second one)."""
     rng = world.rng("roster")
     count = world.settings.agents
     teams = team_names(count)
     starts = plan_shift_hours(shape, count)
+    flat = len(set(shape)) == 1
     # Smooth weighted round robin: primaries in proportion to volume, interleaved so
     # every shift wave gets a mix of queues.
     current = [0.0] * len(world.queues)
@@ -132,7 +144,16 @@ def build_roster(world: World, shape: tuple[float, ...]) -> list[Agent]:
             if rng.random() < PRIORITY_SKILL_SHARE:
                 queues.append(queue)
         team = teams[i * len(teams) // count]
-        agents.append(Agent(i, f"agent-{i + 1:04d}", team, tuple(queues), starts[i]))
+        agents.append(
+            Agent(
+                i,
+                f"agent-{i + 1:04d}",
+                team,
+                tuple(queues),
+                starts[i],
+                quarter_start(starts, i) if flat else 0,
+            )
+        )
     for hour in range(24):
         present = [a for a in agents if (hour - a.shift_hour) % 24 < SHIFT_HOURS]
         for queue in world.queues:
@@ -206,7 +227,11 @@ class Workforce:
     def _plan_day(self, midnight_ms: int) -> None:
         sched, rng = self.world.sched, self._rng
         for agent in self.roster:
-            begin = midnight_ms + agent.shift_hour * HOUR_MS + round(rng.uniform(-5, 5) * MINUTE_MS)
+            begin = (
+                midnight_ms
+                + (agent.shift_hour * 60 + agent.shift_minute) * MINUTE_MS
+                + round(rng.uniform(-5, 5) * MINUTE_MS)
+            )
             end = begin + SHIFT_MS + round(rng.uniform(0, 10) * MINUTE_MS)
             if end <= sched.now:
                 continue
