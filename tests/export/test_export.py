@@ -272,6 +272,29 @@ def test_a_writer_that_remembers_series_writes_each_page_as_prometheus_client():
         assert writer.render(families) == render(families)
 
 
+def test_a_writer_writes_a_value_again_only_as_prometheus_client_would():
+    """A series whose value stays equal is written from the last page's lines; a zero
+    that changes sign, an int that becomes a float, or NaN is written anew."""
+    from stream.core.evaluate import Family, Histogram
+    from stream.export.text import TextWriter
+
+    writer = TextWriter()
+    pages = [
+        (3, 0.0, Histogram(((1.0, 1), (float("inf"), 2)), 0.0, 2)),
+        (3, -0.0, Histogram(((1.0, 1), (float("inf"), 2)), -0.0, 2)),
+        (3.0, float("nan"), Histogram(((1.0, 1), (float("inf"), 2)), -0.0, 2)),
+        (3.0, float("nan"), Histogram(((1.0, 1), (float("inf"), 3)), 0.5, 3)),
+        (3.0, 0.25, Histogram(((1.0, 1), (float("inf"), 3)), 0.5, 3)),
+    ]
+    for count, level, histogram in pages:
+        families = [
+            Family("cx_contacts_waiting", "gauge", "Waiting.", ("queue",), [(("billing",), count)]),
+            Family("cx_service_level_ratio", "gauge", "SL.", ("queue",), [(("billing",), level)]),
+            Family("cx_wait_seconds", "histogram", "Waits.", ("queue",), [(("b",), histogram)]),
+        ]
+        assert writer.render(families) == render(families)
+
+
 def test_render_text_escapes_label_values_like_prometheus_client(replayed):
     from hypothesis import given
     from hypothesis import strategies as st
