@@ -261,7 +261,7 @@ def agents_required(
     The search stops at load + 20 √load + 50 agents, far past any real answer (a
     target of 1.0 is never met exactly, so that is what it then returns). Erlang A
     starts from ``hint`` (the answer of the previous scrape, usually right or one
-    off: two evaluations) or else from Erlang C's answer, which abandons only lower,
+    off: two or three evaluations) or else from Erlang C's answer, which abandons only lower,
     and gallops from there: it never probes the deeply overloaded staffings whose
     long queues cost the most. The answer does not depend on where it starts (the
     service level only grows with agents), only the cost does.
@@ -287,18 +287,16 @@ def agents_required(
     if start is None:
         start = _erlang_c_required(load, aht_s, threshold_s, target, ceiling)
     start = min(start, ceiling)
+    # Gallop by 1, 1, 2, 4, ...: between two scrapes the answer mostly stays or moves
+    # by one, which then costs two or three evaluations.
     if meets(start):  # gallop down to the first staffing that fails
-        high, step = start, 1
-        low = high - step
+        high, low, step = start, start - 1, 1
         while meets(low):
-            high, step = low, step * 2
-            low = max(0, high - step)
+            high, low, step = low, max(0, low - step), step * 2
     else:  # gallop up to the first that meets
-        low, step = start, 1
-        high = min(ceiling, low + step)
+        low, high, step = start, min(ceiling, start + 1), 1
         while not meets(high):
-            low, step = high, step * 2
-            high = min(ceiling, low + step)
+            low, high, step = high, min(ceiling, high + step), step * 2
     while high - low > 1:  # meets(high), not meets(low)
         middle = (low + high) // 2
         if meets(middle):
