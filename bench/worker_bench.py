@@ -169,7 +169,7 @@ def cpu_seconds(pid: int | None) -> float:
 
 
 class Worker:
-    def __init__(self, bootstrap: str, prefix: str, log_dir: Path, store: str):
+    def __init__(self, bootstrap: str, prefix: str, log_dir: Path, store: str = "memory://"):
         self.app_id = f"bench-{secrets.token_hex(4)}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
