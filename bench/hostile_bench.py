@@ -11,7 +11,11 @@ Two phases on one embedded broker, each with a fresh worker and its own topics:
    valid twin one byte under, missing and mistyped fields, unknown types, bad times,
    NUL bytes, data that is not an object);
 3. ``--queue-flood`` contacts queued and never answered, each in a queue of its own
-   name: the series must stay capped at ``max_queues`` (500) plus ``__other__``.
+   name: the series must stay capped at ``max_queues`` (500) plus ``__other__``;
+4. ``--never-answered`` contacts queued in the four usual queues and never answered,
+   their times spread evenly over the last ``--spread-hours``: the worker (sweeping
+   every 5 s) must keep only those younger than ``contact_max_age_hours`` (24) or
+   of today, and say in its log what it dropped.
 
 Everything is produced first; then the worker drains it. Reported per phase: messages
 per second from ready to all counted, the worker's peak and final RSS (VmHWM, VmRSS),
@@ -78,6 +82,20 @@ def queue_flood(count: int) -> list[bytes]:
     ]  # fmt: skip
 
 
+def never_answered(count: int, spread_hours: float) -> list[bytes]:
+    """``count`` calls queued and never answered (a dialler gone wrong, a lost
+    ``answered`` stream), their times spread over the last ``spread_hours``."""
+    now = int(time.time() * 1000) - 60_000
+    step = spread_hours * 3_600_000 / count
+    queues = ("billing", "tech-support", "sales", "vip")
+    return [
+        orjson.dumps({"specversion": "1.0", "id": f"never-{n}", "source": "/acd",
+                      "time": format_time(now - round((count - n) * step)), "type": "call.queued",
+                      "data": {"contact_id": f"N-{n}", "queue": queues[n % 4]}})
+        for n in range(count)
+    ]  # fmt: skip
+
+
 def rss_kb(pid: int) -> tuple[int, int]:
     """(peak, current) resident set of ``pid`` in kB."""
     fields = dict(
@@ -87,14 +105,23 @@ def rss_kb(pid: int) -> tuple[int, int]:
 
 
 async def phase(
-    bootstrap: str, lines: list[bytes], verdicts: Counter, log_dir: Path, name: str
+    bootstrap: str,
+    lines: list[bytes],
+    verdicts: Counter,
+    log_dir: Path,
+    name: str,
+    flags: tuple[str, ...] = (),
+    settle: re.Pattern | None = None,
 ) -> dict:
+    """Produce ``lines``, drain them with a fresh worker (with ``flags``), and, with
+    ``settle``, wait for that line in its log (up to 5 minutes) before measuring."""
     prefix = f"hostile-{secrets.token_hex(3)}."
     kafka = KafkaSettings(bootstrap=(bootstrap,))
     async with EventProducer(kafka, Router(topic_prefix=prefix)) as producer:
         for line in lines:
             await producer.publish(line)
     worker = Worker(bootstrap, prefix, log_dir)
+    worker.command += flags
     samples: list[int] = []
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
@@ -109,6 +136,12 @@ async def phase(
                     text = await response.text()
                 counted = sum(float(v) for v in COUNTED.findall(text))
             took = time.monotonic() - ready
+            settled = ""
+            while settle and time.monotonic() < deadline + 300 and worker.alive():
+                if found := settle.findall(worker.tail(1_000_000)):
+                    settled = "; log: " + " | ".join(found)
+                    break
+                await asyncio.sleep(1)
             peak, final = rss_kb(worker.pid)
             alive = worker.alive()
             reasons: Counter = Counter()
@@ -122,7 +155,7 @@ async def phase(
         f"{name}: {len(lines):,} messages counted {counted:,.0f} in {took:.1f} s = "
         f"{rate:,.0f}/s; worker RSS peak {peak / 1024:.0f} MB, at the end "
         f"{final / 1024:.0f} MB (samples every 0.5 s: max {max(samples) / 1024:.0f} MB); "
-        f"{'alive' if alive else '!! DIED'}",
+        f"{'alive' if alive else '!! DIED'}{settled}",
         flush=True,
     )
     exact = counted == len(lines) and reasons == expected and alive
@@ -162,6 +195,12 @@ async def run(args: argparse.Namespace) -> None:
                 f"queue label values (cap 500 + __other__: {'__other__' in queues}); "
                 f"cx_label_overflow_total {overflow.group(1) if overflow else 'absent'}"
             )
+        if args.never_answered:
+            never = never_answered(args.never_answered, args.spread_hours)
+            await phase(
+                broker.bootstrap, never, verdicts(never), log_dir, "never answered",
+                ("--sweep-every", "5"), re.compile(r"housekeeping: .*stale open entities \d+.*"),
+            )  # fmt: skip
     print(
         f"hostile / baseline messages per second: {hostile['rate'] / base['rate']:.2f}; "
         f"peak RSS {hostile['peak'] / 1024:.0f} MB against {base['peak'] / 1024:.0f} MB; "
@@ -178,6 +217,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--queue-flood", type=int, default=100_000, help="then N distinct queue names (0: no)"
+    )
+    parser.add_argument(
+        "--never-answered", type=int, default=0, help="then N calls never answered (0: no)"
+    )
+    parser.add_argument(
+        "--spread-hours", type=float, default=48.0, help="their times over the last H hours"
     )
     args = parser.parse_args()
     print("command: " + shlex.join([Path(sys.executable).name, *sys.argv]), flush=True)

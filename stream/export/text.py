@@ -11,8 +11,10 @@ label names are sorted once per family, and a sample is one string join.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from math import copysign
+from typing import Any
 
 from prometheus_client.utils import floatToGoString
 
@@ -61,36 +63,19 @@ class TextWriter:
             kept = self._series[family.name] = {}
             if kind == "histogram":
                 le_at = sorted([*names, "le"]).index("le")
-                edges: dict[float, str] = {}  # an edge's `le="…"`, written once per family
-                for labels, value in family.samples:
-                    held = known.get(labels)
-                    if held is not None and _same(held[1], value):
-                        kept[labels] = held
-                        write(held[2])
-                        continue
-                    if held is None:
-                        parts = _histogram_parts(name, _pairs(heads, order, labels), le_at)
-                    else:
-                        parts = held[0]
-                    lines: list[str] = []
-                    _histogram(lines.append, parts, value, edges)
-                    chunk = "".join(lines)
-                    kept[labels] = (parts, value, chunk)
-                    write(chunk)
-                continue
+                head = partial(_histogram_head, name, heads, order, le_at)
+                # An edge's `le="…"` is written once per family.
+                lines: Callable[[Any, Any], str] = partial(_histogram_lines, {})
+            else:
+                head = partial(_sample_head, name, heads, order)
+                lines = _sample_line
             for labels, value in family.samples:
                 held = known.get(labels)
-                if held is not None and _same(held[1], value):
-                    kept[labels] = held
-                    write(held[2])
-                    continue
-                if held is None:
-                    text = f"{name}{_braces(_pairs(heads, order, labels))} "
-                else:
-                    text = held[0]
-                line = f"{text}{_number(value)}\n"
-                kept[labels] = (text, value, line)
-                write(line)
+                if held is None or not _same(held[1], value):
+                    start = head(labels) if held is None else held[0]
+                    held = (start, value, lines(start, value))
+                kept[labels] = held
+                write(held[2])
         return "".join(out).encode()
 
 
@@ -105,9 +90,21 @@ def _same(last: object, value: object) -> bool:
     return value != 0 or copysign(1.0, last) == copysign(1.0, value)
 
 
-def _histogram_parts(name: str, pairs: list[str], le_at: int) -> tuple[str, str, str, str]:
+def _sample_head(name: str, heads: list[str], order: list[int], labels: tuple) -> str:
+    """A sample's line up to its number."""
+    return f"{name}{_braces(_pairs(heads, order, labels))} "
+
+
+def _sample_line(head: str, value: float) -> str:
+    return f"{head}{_number(value)}\n"
+
+
+def _histogram_head(
+    name: str, heads: list[str], order: list[int], le_at: int, labels: tuple
+) -> tuple[str, str, str, str]:
     """What a histogram's lines are made of: the ``_bucket`` line before and after its
     ``le`` (sorted in among the labels), and the starts of ``_count`` and ``_sum``."""
+    pairs = _pairs(heads, order, labels)
     before, after = ",".join(pairs[:le_at]), ",".join(pairs[le_at:])
     head = f"{name}_bucket{{{before}{',' if before else ''}"
     tail = f"{',' if after else ''}{after}}} "
@@ -115,9 +112,11 @@ def _histogram_parts(name: str, pairs: list[str], le_at: int) -> tuple[str, str,
     return head, tail, f"{name}_count{plain} ", f"{name}_sum{plain} "
 
 
-def _histogram(write, parts: tuple[str, str, str, str], value: Histogram, edges: dict) -> None:
+def _histogram_lines(edges: dict, parts: tuple[str, str, str, str], value: Histogram) -> str:
     """``_bucket`` per edge, then ``_count`` and ``_sum``."""
     assert isinstance(value, Histogram)
+    lines: list[str] = []
+    write = lines.append
     head, tail, count_head, sum_head = parts
     for edge, count in value.buckets:
         le = edges.get(edge)
@@ -127,6 +126,7 @@ def _histogram(write, parts: tuple[str, str, str, str], value: Histogram, edges:
     if value.buckets and value.buckets[0][0] >= 0 and value.sum is not None:
         write(f"{count_head}{_number(value.buckets[-1][1])}\n")
         write(f"{sum_head}{_number(value.sum)}\n")
+    return "".join(lines)
 
 
 def _number(value: float) -> str:
