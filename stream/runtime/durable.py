@@ -28,7 +28,7 @@ from faust.stores.rocksdb import Store as RocksStore
 from faust.types import TP
 from rocksdict import WriteBatch
 
-#: A changelog record: key and encoded value (codec.py), None for a tombstone.
+#: A changelog record: key and encoded value, None for a tombstone.
 Record = tuple[bytes, bytes | None]
 
 

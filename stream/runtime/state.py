@@ -29,8 +29,11 @@ from ..core.gauges import LiveSet
 from ..core.live import AgentPresence, Descriptor
 from ..core.stages import QUEUE, TEAM
 from .codec import decode_value, encode_value
-from .durable import Record, RocksMirror
+from .durable import RocksMirror
 from .values import EVALUATED, LIVE, HeldSlice
+
+#: A changelog record: key and encoded value (codec.py), None for a tombstone.
+Record = tuple[bytes, bytes | None]
 
 
 class TableState:
