@@ -1,7 +1,6 @@
 """Worker state in Faust tables: explicit changelog partitions, ownership, the exported view.
 
-What the tables hold is in values.py, its bytes in codec.py, and how a RocksDB store
-keeps a copy on disk in durable.py.
+What the tables hold is in values.py, and its bytes in codec.py.
 
 Why not plain ``table[key] = value``: a Faust table writes its changelog to the
 partition of the event being processed, one record per assignment, but a batch (a
@@ -20,8 +19,7 @@ decoded on first use.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
-from typing import Any
+from collections.abc import Iterator
 
 import faust
 
@@ -29,7 +27,6 @@ from ..core.gauges import LiveSet
 from ..core.live import AgentPresence, Descriptor
 from ..core.stages import QUEUE, TEAM
 from .codec import decode_value, encode_value
-from .durable import RocksMirror
 from .values import EVALUATED, LIVE, HeldSlice
 
 #: A changelog record: key and encoded value (codec.py), None for a tombstone.
@@ -49,12 +46,6 @@ class TableState:
     def __init__(self, table: faust.Table) -> None:
         self.table = table
         self.changelog = table.changelog_topic.get_topic_name()
-        #: The table's RocksDB files to keep as a copy of the changelog (durable.py),
-        #: or None with the memory store.
-        self.mirror = RocksMirror.of(table)
-        #: key → value (or restored bytes): the memory store itself, or with RocksDB
-        #: the owned partitions loaded from its files after each recovery.
-        self.data: MutableMapping[bytes, Any] = {} if self.mirror is not None else table.data
         self._changed: dict[bytes, tuple[int, tuple | None]] = {}  # key → (partition, value)
         #: Changed keys the changelog holds no value for: absent from memory (which
         #: holds every key of the partitions restored) and not pending as a tombstone
@@ -62,7 +53,7 @@ class TableState:
         self._unwritten: set[bytes] = set()
 
     def get(self, key: str) -> tuple | None:
-        data = self.data
+        data = self.table.data
         raw = data.get(key.encode())
         if raw is None:
             return None
@@ -74,7 +65,7 @@ class TableState:
     def put(self, key: str, value: tuple) -> None:
         """Store ``(partition, ...)``; the checkpoint sends it to that changelog partition."""
         raw_key = key.encode()
-        data, changed = self.data, self._changed
+        data, changed = self.table.data, self._changed
         if raw_key not in data and raw_key not in changed:
             self._unwritten.add(raw_key)
         data[raw_key] = value
@@ -84,7 +75,7 @@ class TableState:
         """Forget a key this worker owns: a tombstone in its changelog partition, unless
         the key was born since the last checkpoint and so never written."""
         raw_key = key.encode()
-        self.data.pop(raw_key, None)
+        self.table.data.pop(raw_key, None)
         if raw_key in self._unwritten:
             self._unwritten.discard(raw_key)
             del self._changed[raw_key]
@@ -104,18 +95,9 @@ class TableState:
             records.setdefault(partition, []).append((raw_key, encoded))
         return records
 
-    def reload(self, partitions: set[int]) -> None:
-        """With RocksDB, after Faust's recovery: memory becomes what the files of
-        ``partitions`` hold. Nothing is pending then: a revocation's checkpoint wrote it."""
-        if self.mirror is None:
-            return
-        assert not self._changed, "reload with changes not checkpointed"
-        self.data.clear()
-        self.data.update(self.mirror.load(partitions))
-
     def keys(self) -> list[bytes]:
         """A snapshot of every key held (owned or not), for a walk over many batches."""
-        return list(self.data.keys())
+        return list(self.table.data.keys())
 
     def owned(
         self,
