@@ -38,19 +38,13 @@ class TableState:
 
     Writes change memory at once and the changelog at the next checkpoint
     (checkpoint.py): ``put`` and ``delete`` only remember the key as changed, so a key
-    changed by many batches between two checkpoints is written once, and a key born
-    and gone between them (a contact's live entry, mostly) is not written at all: the
-    changelog's last word on it is already "absent".
+    changed by many batches between two checkpoints is written once.
     """
 
     def __init__(self, table: faust.Table) -> None:
         self.table = table
         self.changelog = table.changelog_topic.get_topic_name()
         self._changed: dict[bytes, tuple[int, tuple | None]] = {}  # key → (partition, value)
-        #: Changed keys the changelog holds no value for: absent from memory (which
-        #: holds every key of the partitions restored) and not pending as a tombstone
-        #: when first put since the last checkpoint.
-        self._unwritten: set[bytes] = set()
 
     def get(self, key: str) -> tuple | None:
         data = self.table.data
@@ -65,32 +59,22 @@ class TableState:
     def put(self, key: str, value: tuple) -> None:
         """Store ``(partition, ...)``; the checkpoint sends it to that changelog partition."""
         raw_key = key.encode()
-        data, changed = self.table.data, self._changed
-        if raw_key not in data and raw_key not in changed:
-            self._unwritten.add(raw_key)
-        data[raw_key] = value
-        changed[raw_key] = (value[0], value)
+        self.table.data[raw_key] = value
+        self._changed[raw_key] = (value[0], value)
 
     def delete(self, key: str, partition: int) -> None:
-        """Forget a key this worker owns: a tombstone in its changelog partition, unless
-        the key was born since the last checkpoint and so never written."""
+        """Forget a key this worker owns (a tombstone in its changelog partition)."""
         raw_key = key.encode()
         self.table.data.pop(raw_key, None)
-        if raw_key in self._unwritten:
-            self._unwritten.discard(raw_key)
-            del self._changed[raw_key]
-        else:
-            self._changed[raw_key] = (partition, None)
+        self._changed[raw_key] = (partition, None)
 
     def take_changes(self, prefixes: tuple[str, ...]) -> dict[int, list[Record]]:
         """The changed keys starting with one of ``prefixes`` as changelog records per
         partition (tombstones for deletions), forgotten as changed."""
         wanted = tuple(prefix.encode() for prefix in prefixes)
         records: dict[int, list[Record]] = {}
-        unwritten = self._unwritten
         for raw_key in [k for k in self._changed if k.startswith(wanted)]:
             partition, value = self._changed.pop(raw_key)
-            unwritten.discard(raw_key)
             encoded = None if value is None else encode_value(value)
             records.setdefault(partition, []).append((raw_key, encoded))
         return records
