@@ -169,7 +169,7 @@ def cpu_seconds(pid: int | None) -> float:
 
 
 class Worker:
-    def __init__(self, bootstrap: str, prefix: str, log_dir: Path):
+    def __init__(self, bootstrap: str, prefix: str, log_dir: Path, store: str = "memory://"):
         self.app_id = f"bench-{secrets.token_hex(4)}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -191,6 +191,8 @@ class Worker:
             prefix,
             "--data-dir",
             str(log_dir / f"data-{self.app_id}"),
+            "--store",
+            store,
         ]
         self.process: subprocess.Popen | None = None
 
@@ -204,6 +206,16 @@ class Worker:
             cwd=ROOT,
         )
         log.close()
+
+    def store_note(self) -> str:
+        """How the restart got its tables back: whole changelogs, or RocksDB and a tail."""
+        if "rocksdb://" not in self.command:
+            return "memory store: tables restored from their whole changelogs"
+        loaded = re.findall(r"loaded ([\d,]+) keys of (\S+) .* in ([\d.]+) s", self.tail(100_000))
+        return "RocksDB store: changelog tails, then " + ", ".join(
+            f"{keys} keys of {table.rsplit('-', 2)[-2]} loaded in {seconds} s"
+            for keys, table, seconds in loaded
+        )
 
     @property
     def pid(self) -> int | None:
@@ -425,8 +437,8 @@ async def restart(session, worker: Worker, log_dir: Path) -> str:
     ready = await wait_ready(session, worker, 1800.0)
     after = await scrape(session, worker.url)
     return (
-        f"restart: ready {ready - began:.1f} s after start (tables restored from their "
-        f"changelogs); events counted {after.count:,.0f} (before the stop {before.count:,.0f})"
+        f"restart: ready {ready - began:.1f} s after start ({worker.store_note()}); "
+        f"events counted {after.count:,.0f} (before the stop {before.count:,.0f})"
     )
 
 
@@ -757,7 +769,7 @@ async def run(args: argparse.Namespace, bootstrap: str, broker_pid: int | None) 
     py_spy = (args.py_spy or shutil.which("py-spy")) if args.profile else None
     if args.profile and not py_spy:
         raise SystemExit("--profile needs py-spy: pip install py-spy (or pass --py-spy PATH)")
-    worker = Worker(bootstrap, prefix, log_dir)
+    worker = Worker(bootstrap, prefix, log_dir, args.store)
     if args.restart:
         # Tansu answers ListOffsets "latest" wrongly for multi-record batches, and
         # table recovery needs it (tests/integration/workers.py: ONE_RECORD_BATCHES).
@@ -905,6 +917,11 @@ def main() -> None:
         help="sample the worker with py-spy in each phase and summarize where time goes",
     )
     parser.add_argument("--py-spy", help="path of py-spy (default: on PATH)")
+    parser.add_argument(
+        "--store",
+        default="memory://",
+        help="the worker's table store: memory:// (default) or rocksdb:// (durable.py)",
+    )
     parser.add_argument(
         "--restart",
         action="store_true",

@@ -110,8 +110,9 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         "--store",
         default=_env("CXKPI_STORE", "memory://"),
         metavar="URL",
-        help="Faust table store; memory:// restores from the changelog at start "
-        "(CXKPI_STORE, default memory://)",
+        help="Faust table store: memory:// restores the tables from the whole changelogs "
+        "at start; rocksdb:// keeps them in RocksDB under --data-dir too, so a restart "
+        "on the same disk reads only the changelogs' tails (CXKPI_STORE, default memory://)",
     )
     group.add_argument(
         "--web-config-file",

@@ -34,13 +34,19 @@ Step = Iterable[tuple[TableState, tuple[str, ...]]]
 
 async def checkpoint(producer: Producer, steps: Iterable[Step]) -> int:
     """Write each step's changed keys and wait for the broker before the next step;
-    return the number of records written."""
+    return the number of records written. A table kept in RocksDB gets the records
+    the broker acknowledged, and their offset (durable.py)."""
     written = 0
     for step in steps:
-        futures = []
+        sent = []
         for table, prefixes in step:
             for partition, records in table.take_changes(prefixes).items():
                 written += len(records)
-                futures += await producer.send_records(table.changelog, partition, records)
-        await asyncio.gather(*futures)
+                futures = await producer.send_records(table.changelog, partition, records)
+                sent.append((table, partition, records, futures))
+        await asyncio.gather(*(future for *_, futures in sent for future in futures))
+        for table, partition, records, futures in sent:
+            if table.mirror is not None:
+                offset = max(future.result().offset for future in futures)
+                table.mirror.write(partition, records, offset)
     return written

@@ -1,6 +1,7 @@
 """Worker state in Faust tables: explicit changelog partitions, ownership, the exported view.
 
-What the tables hold is in values.py, and its bytes in codec.py.
+What the tables hold is in values.py, its bytes in codec.py, and how a RocksDB store
+keeps a copy on disk in durable.py.
 
 Why not plain ``table[key] = value``: a Faust table writes its changelog to the
 partition of the event being processed, one record per assignment, but a batch (a
@@ -19,7 +20,8 @@ decoded on first use.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 import faust
 
@@ -27,10 +29,8 @@ from ..core.gauges import LiveSet
 from ..core.live import AgentPresence, Descriptor
 from ..core.stages import QUEUE, TEAM
 from .codec import decode_value, encode_value
+from .durable import Record, RocksMirror
 from .values import EVALUATED, LIVE, HeldSlice
-
-#: A changelog record: key and encoded value (codec.py), None for a tombstone.
-Record = tuple[bytes, bytes | None]
 
 
 class TableState:
@@ -44,10 +44,16 @@ class TableState:
     def __init__(self, table: faust.Table) -> None:
         self.table = table
         self.changelog = table.changelog_topic.get_topic_name()
+        #: The table's RocksDB files to keep as a copy of the changelog (durable.py),
+        #: or None with the memory store.
+        self.mirror = RocksMirror.of(table)
+        #: key → value (or restored bytes): the memory store itself, or with RocksDB
+        #: the owned partitions loaded from its files after each recovery.
+        self.data: MutableMapping[bytes, Any] = {} if self.mirror is not None else table.data
         self._changed: dict[bytes, tuple[int, tuple | None]] = {}  # key → (partition, value)
 
     def get(self, key: str) -> tuple | None:
-        data = self.table.data
+        data = self.data
         raw = data.get(key.encode())
         if raw is None:
             return None
@@ -59,13 +65,13 @@ class TableState:
     def put(self, key: str, value: tuple) -> None:
         """Store ``(partition, ...)``; the checkpoint sends it to that changelog partition."""
         raw_key = key.encode()
-        self.table.data[raw_key] = value
+        self.data[raw_key] = value
         self._changed[raw_key] = (value[0], value)
 
     def delete(self, key: str, partition: int) -> None:
         """Forget a key this worker owns (a tombstone in its changelog partition)."""
         raw_key = key.encode()
-        self.table.data.pop(raw_key, None)
+        self.data.pop(raw_key, None)
         self._changed[raw_key] = (partition, None)
 
     def take_changes(self, prefixes: tuple[str, ...]) -> dict[int, list[Record]]:
@@ -79,9 +85,26 @@ class TableState:
             records.setdefault(partition, []).append((raw_key, encoded))
         return records
 
+    def reload(self, partitions: set[int]) -> None:
+        """With RocksDB, after Faust's recovery: memory becomes what the files of
+        ``partitions`` hold, with the changes not checkpointed yet on top (they are
+        newer). The caller holds the consumer's batch lock, so no checkpoint is half
+        written meanwhile: one awaiting the broker has taken its changes but not yet
+        put them in the files."""
+        if self.mirror is None:
+            return
+        data = self.data
+        data.clear()
+        data.update(self.mirror.load(partitions))
+        for raw_key, (_, value) in self._changed.items():
+            if value is None:
+                data.pop(raw_key, None)
+            else:
+                data[raw_key] = value
+
     def keys(self) -> list[bytes]:
         """A snapshot of every key held (owned or not), for a walk over many batches."""
-        return list(self.table.data.keys())
+        return list(self.data.keys())
 
     def owned(
         self,

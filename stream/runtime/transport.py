@@ -184,6 +184,12 @@ class Consumer(driver.Consumer):
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
+    @property
+    def batches(self) -> asyncio.Lock:
+        """Held while a batch is applied or a checkpoint written: whatever must see
+        the tables and their changelog agree (a RocksDB reload) takes it too."""
+        return self._batches
+
     async def checkpoint(self) -> None:
         """Make every handled batch durable, then acknowledge and commit its messages."""
         async with self._batches:

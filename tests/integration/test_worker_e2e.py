@@ -218,8 +218,13 @@ async def test_live_equals_offline(broker, start_worker, topic_prefix):
     assert status == 200 and json.loads(body) == {"ready": True, "partitions": list(range(8))}
 
 
+#: Both stores: memory (the whole changelog restored) and RocksDB (its tail, durable.py).
+STORES = pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
+
+
+@STORES
 async def test_sigkill_and_restart_count_nothing_twice(
-    broker, start_worker, topic_prefix, tmp_path
+    broker, start_worker, topic_prefix, tmp_path, store
 ):
     # 90 minutes: buckets older than an hour exist, so the housekeeping sweep (every
     # second here) rewrites slices between the kills; restore must give them back.
@@ -227,7 +232,8 @@ async def test_sigkill_and_restart_count_nothing_twice(
     chunks = [lines[: len(lines) // 3], lines[len(lines) // 3 : 2 * len(lines) // 3]]
     chunks.append(lines[2 * len(lines) // 3 :])
     timezone_flags, config = far_from_midnight(tmp_path)
-    worker = start_worker(("--topic-prefix", topic_prefix, "--sweep-every", "1", *timezone_flags))
+    flags = ("--topic-prefix", topic_prefix, "--sweep-every", "1", "--store", store)
+    worker = start_worker((*flags, *timezone_flags))
     worker.wait_ready()
     sent = 0
     for number, chunk in enumerate(chunks):
@@ -245,8 +251,9 @@ async def test_sigkill_and_restart_count_nothing_twice(
     wait_consistent(lines, worker, config=config)
 
 
+@STORES
 async def test_ten_sigkills_anywhere_in_a_checkpoint_count_nothing_twice(
-    broker, start_worker, topic_prefix, tmp_path
+    broker, start_worker, topic_prefix, tmp_path, store
 ):
     """Ten kills while events stream in: five at random moments, five inside a
     checkpoint, after its entity and slice records and before its progress marks."""
@@ -255,8 +262,8 @@ async def test_ten_sigkills_anywhere_in_a_checkpoint_count_nothing_twice(
     chunks = [lines[i * len(lines) // kills : (i + 1) * len(lines) // kills] for i in range(kills)]
     rng = random.Random(7)
     timezone_flags, config = far_from_midnight(tmp_path)
-    flags = ("--topic-prefix", topic_prefix, "--sweep-every", "1", *timezone_flags)
-    worker = start_worker(flags, program=PAUSING)
+    flags = ("--topic-prefix", topic_prefix, "--sweep-every", "1", "--store", store)
+    worker = start_worker((*flags, *timezone_flags), program=PAUSING)
     for number, chunk in enumerate(chunks):
         worker.wait_ready(90)
         sending = asyncio.ensure_future(produce(broker.bootstrap, chunk, topic_prefix))
@@ -293,10 +300,11 @@ def _comparable(board: dict) -> tuple:
     return tiles, totals, board["tickets"]
 
 
-async def test_two_workers_split_and_take_over(broker, start_worker, topic_prefix):
+@STORES
+async def test_two_workers_split_and_take_over(broker, start_worker, topic_prefix, store):
     first = scenario(seed=3, minutes=40)
-    one = start_worker(("--topic-prefix", topic_prefix))
-    two = start_worker(("--topic-prefix", topic_prefix))
+    one = start_worker(("--topic-prefix", topic_prefix, "--store", store))
+    two = start_worker(("--topic-prefix", topic_prefix, "--store", store))
     one.wait_ready()
     two.wait_ready()
     await produce(broker.bootstrap, first, topic_prefix)
@@ -322,17 +330,21 @@ async def test_two_workers_split_and_take_over(broker, start_worker, topic_prefi
     wait_consistent(first + more, one)
 
 
-async def test_a_worker_joining_while_batches_are_in_flight(broker, start_worker, topic_prefix):
+@STORES
+async def test_a_worker_joining_while_batches_are_in_flight(
+    broker, start_worker, topic_prefix, store
+):
     """The first worker is mid-stream when the second joins: the partitions it gives up
-    are revoked while its batches run, and the two together count every line once."""
+    are revoked while its batches run, and the two together count every line once.
+    With RocksDB the first reloads what it keeps from its files after the rebalance."""
     lines = scenario(seed=6, minutes=40)
-    one = start_worker(("--topic-prefix", topic_prefix))
+    one = start_worker(("--topic-prefix", topic_prefix, "--store", store))
     one.wait_ready()
     sending = asyncio.ensure_future(produce(broker.bootstrap, lines, topic_prefix))
     deadline = time.monotonic() + 30
     while counted(one.metrics()) < len(lines) // 4 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    two = start_worker(("--topic-prefix", topic_prefix))
+    two = start_worker(("--topic-prefix", topic_prefix, "--store", store))
     await sending
     deadline = time.monotonic() + 90
     while not (_partitions(one) and _partitions(two)) and time.monotonic() < deadline:
