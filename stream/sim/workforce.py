@@ -15,6 +15,7 @@ and team, as ``agent.state_changed`` from the WFM system.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -109,13 +110,19 @@ def plan_shift_hours(shape: tuple[float, ...], agents: int) -> list[int]:
     return [start for start in range(24) for _ in range(counts[start])]
 
 
-def quarter_start(starts: list[int], i: int) -> int:
-    """Minutes past its hour for the ``i``-th of the evenly staggered ``starts`` of a flat
-    day: the hour's shifts spread over its four quarters. Whole-hour cohorts leave a
-    gap every hour between one cohort's end (once its contacts are wrapped up) and the
-    next one's start, and a flat day's service level followed that hourly sawtooth."""
-    first = starts.index(starts[i])
-    return (i - first) * 4 // starts.count(starts[i]) * 15
+def quarter_starts(starts: list[int]) -> list[int]:
+    """Minutes past its hour for each of the evenly staggered ``starts`` of a flat day:
+    each hour's shifts spread over its four quarters. Whole-hour cohorts leave a gap
+    every hour between one cohort's end (once its contacts are wrapped up) and the next
+    one's start, and a flat day's service level followed that hourly sawtooth. One
+    pass: a roster of 100,000 agents is built in well under a second."""
+    per_hour = Counter(starts)
+    seen: Counter[int] = Counter()
+    minutes = []
+    for start in starts:
+        minutes.append(seen[start] * 4 // per_hour[start] * 15)
+        seen[start] += 1
+    return minutes
 
 
 def build_roster(world: World, shape: tuple[float, ...]) -> list[Agent]:
@@ -124,7 +131,7 @@ def build_roster(world: World, shape: tuple[float, ...]) -> list[Agent]:
     count = world.settings.agents
     teams = team_names(count)
     starts = plan_shift_hours(shape, count)
-    flat = len(set(shape)) == 1
+    minutes = quarter_starts(starts) if len(set(shape)) == 1 else [0] * count
     # Smooth weighted round robin: primaries in proportion to volume, interleaved so
     # every shift wave gets a mix of queues.
     current = [0.0] * len(world.queues)
@@ -151,7 +158,7 @@ def build_roster(world: World, shape: tuple[float, ...]) -> list[Agent]:
                 team,
                 tuple(queues),
                 starts[i],
-                quarter_start(starts, i) if flat else 0,
+                minutes[i],
             )
         )
     for hour in range(24):

@@ -15,7 +15,7 @@ from stream.sim.builder import EventBuilder
 from stream.sim.curve import SHAPES, DailyCurve, arrival_times
 from stream.sim.scheduler import Scheduler
 from stream.sim.settings import queue_names, team_names
-from stream.sim.workforce import SHIFT_HOURS, night_crew, plan_shift_hours, quarter_start
+from stream.sim.workforce import SHIFT_HOURS, night_crew, plan_shift_hours, quarter_starts
 
 
 @pytest.mark.parametrize("name", sorted(SHAPES))
@@ -133,8 +133,9 @@ def test_a_flat_days_shift_starts_spread_over_each_hours_quarters(agents: int) -
     # A whole hour's cohort starting together leaves a gap every hour between the
     # previous cohort's end (its last contacts wrapped up) and the next one's start.
     starts = plan_shift_hours(SHAPES["flat"], agents)
+    spread = quarter_starts(starts)
     for hour in set(starts):
-        minutes = [quarter_start(starts, i) for i, s in enumerate(starts) if s == hour]
+        minutes = [spread[i] for i, s in enumerate(starts) if s == hour]
         assert set(minutes) <= {0, 15, 30, 45} and minutes == sorted(minutes)
         per_quarter = [minutes.count(m) for m in (0, 15, 30, 45)]
         assert max(per_quarter) - min(per_quarter) <= 1 or len(minutes) < 4
