@@ -1,7 +1,7 @@
 """How normal the demo's day is: 15-minute service level and abandonment over a day.
 
 Run: .venv/bin/python bench/demo_service_level.py [--seeds 0 1 2] [--hours 24]
-     [--queues 4 --agents 300 --rate 800]  (the demo's defaults)
+     [--queues 4 --agents 400 --rate 800 --floor-target 0.8]  (the demo's defaults)
 
 Issue 13 asks for a demo whose service level "mostly sits between 70 and 90 %" with
 abandonment under 8 %. The demo's traffic (``cxkpi demo``: a flat curve, its queues,
@@ -29,6 +29,7 @@ from stream.core.engine import Engine  # noqa: E402
 from stream.core.timeutil import parse_time  # noqa: E402
 from stream.sim import FaultCounts, SimSettings  # noqa: E402
 from stream.sim.generate import iter_events  # noqa: E402
+from stream.sim.settings import DEMO_AGENTS, DEMO_FLOOR_TARGET, DEMO_RATE  # noqa: E402
 
 START_MS = parse_time("2026-11-23T00:00:00Z")
 QUARTER_MS = 15 * 60_000
@@ -108,9 +109,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--queues", type=int, default=4)
-    parser.add_argument("--agents", type=int, default=300)
-    parser.add_argument("--rate", type=float, default=800.0)
+    parser.add_argument("--agents", type=int, default=DEMO_AGENTS)
+    parser.add_argument("--rate", type=float, default=DEMO_RATE)
     parser.add_argument("--min-offered", type=int, default=10)
+    parser.add_argument(
+        "--floor-target",
+        type=float,
+        default=DEMO_FLOOR_TARGET,
+        help="the floor manager's target; 0: no manager",
+    )
     args = parser.parse_args()
     every: tuple[list[float], list[float], list[float]] = ([], [], [])
     for seed in args.seeds:
@@ -121,6 +128,7 @@ def main() -> None:
             duration_s=round(args.hours * 3600),
             seed=seed,
             curve="flat",
+            floor_target=args.floor_target or None,
         )
         found = samples(settings, args.min_offered)
         print(report(f"seed {seed}", *found), flush=True)

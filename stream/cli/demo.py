@@ -18,8 +18,10 @@ from pathlib import Path
 
 from ..runtime.demo import DemoPlan, DemoSupervisor, http_get
 from ..sim import SimSettings, Surge, busiest_queue
+from ..sim.settings import DEMO_AGENTS, DEMO_FLOOR_TARGET, DEMO_RATE
 from .args import (
     add_topic_arguments,
+    fraction,
     kafka_settings,
     non_negative_int,
     port,
@@ -42,8 +44,10 @@ Point a Prometheus at the /metrics URL to use the Grafana wallboards
 
 Traffic starts --history seconds in the past and is fast-forwarded at --speed until
 it reaches the present, then runs in real time, so the 15-minute windows are full
-within a minute or two and stay live. The defaults make a normal day: busy agents,
-service level mostly between 70 and 100 %. Then a scripted surge (--surge-after,
+within a minute or two and stay live. The defaults make a normal day: busy agents, and
+a floor manager who moves agents between the phones and back-office work (shown as
+away) to hold each queue near an 80 % service level, so that it mostly sits between
+70 and 90 %. Then a scripted surge (--surge-after,
 --surge-minutes) gives the busiest queue three times its calls: its wallboard tile
 goes amber, then red, and recovers after the surge; the demo says when.
 
@@ -85,18 +89,27 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
     traffic.add_argument(
         "--agents",
         type=positive_int,
-        default=300,
+        default=DEMO_AGENTS,
         metavar="N",
-        help="agents on the roster, about a third on shift at any time (default 300)",
+        help=f"agents on the roster, about a third on shift at any time (default {DEMO_AGENTS})",
     )
     traffic.add_argument(
         "--rate",
         type=positive_float,
-        default=800.0,
+        default=DEMO_RATE,
         metavar="R",
-        help="new contacts per hour, flat over the day (default 800: with 300 agents a "
-        "normal day, service level mostly above 70 %%; above about 3 per roster agent "
-        "the queues build up for good)",
+        help=f"new contacts per hour, flat over the day (default {DEMO_RATE:.0f}: with "
+        f"{DEMO_AGENTS} agents a normal day; above about 3 per roster agent the "
+        "queues build up for good)",
+    )
+    traffic.add_argument(
+        "--floor-target",
+        type=fraction,
+        default=DEMO_FLOOR_TARGET,
+        metavar="F",
+        help="service level the simulated floor manager steers each queue to, moving "
+        "agents between the phones and back-office work; 0: no manager, the "
+        f"queues swing freely (default {DEMO_FLOOR_TARGET:.2f})",
     )
     traffic.add_argument(
         "--speed",
@@ -213,6 +226,7 @@ def plan_from_args(args: argparse.Namespace) -> DemoPlan:
         duration_s=0,  # no end: the demo stops it
         seed=args.seed,
         curve="flat",  # lively at any hour of the day
+        floor_target=args.floor_target or None,
         surge=Surge(args.history + args.surge_after, args.surge_minutes * 60)
         if args.surge_minutes
         else None,

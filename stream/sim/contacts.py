@@ -24,6 +24,7 @@ from typing import Any
 from ..core.timeutil import HOUR_MS, MINUTE_MS
 from .conversations import Outcome, call_script, chat_script, chat_waiting_script
 from .curve import DailyCurve, arrival_times, surge_times
+from .floor import FloorManager
 from .settings import PRIORITY_QUEUES, busiest_queue
 from .surveys import Surveys
 from .tickets import TicketDesk
@@ -70,8 +71,10 @@ class ContactCenter:
         workforce: Workforce,
         tickets: TicketDesk,
         surveys: Surveys,
+        floor: FloorManager | None = None,
     ) -> None:
         self.world = world
+        self.floor = floor
         self.curve = curve
         self.workforce = workforce
         self.tickets = tickets
@@ -198,6 +201,8 @@ class ContactCenter:
             {"contact_id": contact.contact_id, "agent_id": agent.agent_id},
         )
         self.workforce.set_state(agent, "on_contact")
+        if self.floor is not None:
+            self.floor.answered(contact.queue, self.world.sched.now - contact.entered_ms)
         script = call_script if contact.prefix == "call" else chat_script
         may_transfer = contact.transfers == 0
         process = script(self.world, contact.contact_id, contact.queue, may_transfer)
@@ -255,6 +260,8 @@ class ContactCenter:
         if token != contact.patience or contact.status not in (WAITING, RINGING):
             return
         agent = contact.agent if contact.status == RINGING else None
+        if self.floor is not None:
+            self.floor.abandoned(contact.queue, self.world.sched.now - contact.entered_ms)
         if contact.status == WAITING:
             self._leave_queue(contact)
         contact.status = DONE

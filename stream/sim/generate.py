@@ -12,6 +12,7 @@ from .builder import Record
 from .contacts import ContactCenter
 from .curve import SHAPES, DailyCurve
 from .faults import FaultCounts, Timed, inject_faults
+from .floor import FloorManager
 from .settings import SimSettings
 from .surveys import Surveys
 from .tickets import TicketDesk
@@ -42,9 +43,14 @@ def iter_timed(
     surveys = Surveys(world)
     workforce = Workforce(world, curve, on_shift_end=surveys.esat)
     tickets = TicketDesk(world, curve, workforce, surveys)
-    center = ContactCenter(world, curve, workforce, tickets, surveys)
+    floor = None
+    if settings.floor_target is not None:
+        floor = FloorManager(world, workforce, settings.floor_target)
+    center = ContactCenter(world, curve, workforce, tickets, surveys, floor)
     workforce.start()
     center.start()
+    if floor is not None:
+        floor.start()
     tickets.start()
     return inject_faults(_clean(world), settings, world.rng("faults"), counts)
 

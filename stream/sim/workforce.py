@@ -184,6 +184,9 @@ class Workforce:
         self.roster = build_roster(world, curve.shape)
         #: Available agents not reserved for a contact, longest idle first.
         self.idle: dict[str, Agent] = {}
+        #: Agents on shift doing back-office work (``away``), sent there by the floor
+        #: manager (``floor.py``); none without one.
+        self.back_office: dict[str, Agent] = {}
         #: Called when an agent becomes available; the contact centre plugs in here.
         self.on_free: Callable[[Agent], None] = lambda agent: None
         self._on_shift_end = on_shift_end
@@ -216,6 +219,17 @@ class Workforce:
                 "team": agent.team,
             },
         )
+
+    def start_back_office(self, agent: Agent) -> None:
+        """An idle agent leaves the phones for back-office work until called back."""
+        del self.idle[agent.agent_id]
+        self.back_office[agent.agent_id] = agent
+        self.set_state(agent, "away")
+
+    def end_back_office(self, agent: Agent) -> None:
+        """Called back onto the phones: available at once."""
+        del self.back_office[agent.agent_id]
+        self.free(agent)
 
     def free(self, agent: Agent) -> None:
         """The agent has finished (or never started) a contact: what do they do next?"""
@@ -265,6 +279,9 @@ class Workforce:
             self.free(agent)
 
     def _break_start(self, agent: Agent, length_ms: int) -> None:
+        if self.back_office.pop(agent.agent_id, None) is not None:
+            self._start_break(agent, length_ms)  # from back-office work to the break
+            return
         if not agent.on_shift or agent.state == "away":
             return
         if agent.busy:
@@ -289,6 +306,7 @@ class Workforce:
         if agent.busy:
             return  # goes offline after wrap-up, in free()
         self.idle.pop(agent.agent_id, None)
+        self.back_office.pop(agent.agent_id, None)
         agent.break_token += 1
         self.set_state(agent, "offline")
         self._on_shift_end(agent)

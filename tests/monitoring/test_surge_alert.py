@@ -1,6 +1,6 @@
 """The demo's scripted surge fires the service-level alert, and it resolves (issue 13).
 
-The demo's traffic (300 agents, 800 contacts an hour, a flat day) with its surge
+The demo's traffic (its roster, rate and floor manager, a flat day) with its surge
 (the busiest queue gets three times its calls for eight minutes) is simulated and
 ingested by the core as it happens; each minute's service-level parts and configured
 targets are the input series of a promtool test of the shipped rules. Before the
@@ -18,6 +18,7 @@ import yaml
 from stream.core.engine import Engine
 from stream.core.timeutil import parse_time
 from stream.sim import SimSettings, Surge, busiest_queue, iter_timed, to_json_line
+from stream.sim.settings import DEMO_AGENTS, DEMO_FLOOR_TARGET, DEMO_RATE
 
 from .tools import RULE_FILES, need_tool, run
 
@@ -25,8 +26,9 @@ START = parse_time("2026-11-23T09:00:00Z")
 SURGE_AT_MIN, SURGE_MIN, MINUTES = 30, 8, 80
 SETTINGS = SimSettings(
     queues=4,
-    agents=300,
-    contacts_per_hour=800,
+    agents=DEMO_AGENTS,
+    contacts_per_hour=DEMO_RATE,
+    floor_target=DEMO_FLOOR_TARGET,
     duration_s=MINUTES * 60,
     curve="flat",
     surge=Surge(SURGE_AT_MIN * 60, SURGE_MIN * 60),

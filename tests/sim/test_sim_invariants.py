@@ -30,8 +30,8 @@ def first(events: list[tuple[int, str, Any]], action: str) -> int | None:
     return next((t for t, a, _ in events if a == action), None)
 
 
-def test_contacts_queue_then_answer_then_end_then_wrap_up(clean_day: Timed) -> None:
-    contacts = by_entity(clean_day, ("call", "chat"))
+def test_contacts_queue_then_answer_then_end_then_wrap_up(any_day: Timed) -> None:
+    contacts = by_entity(any_day, ("call", "chat"))
     assert len(contacts) > 1000
     for key, events in contacts.items():
         actions = [a for _, a, _ in events]
@@ -78,7 +78,7 @@ def test_surveys_are_sent_before_they_are_answered(clean_day: Timed) -> None:
         assert [a for _, a, _ in events] in (["sent"], ["sent", "responded"]), key
 
 
-def test_agents_only_take_contacts_when_available(clean_day: Timed) -> None:
+def test_agents_only_take_contacts_when_available(any_day: Timed) -> None:
     state: dict[str, str] = {}
     allowed = {
         "available": {"on_contact", "away", "offline"},
@@ -87,7 +87,7 @@ def test_agents_only_take_contacts_when_available(clean_day: Timed) -> None:
         "away": {"available", "offline"},
         "offline": {"available"},
     }
-    for _, record in clean_day:
+    for _, record in any_day:
         data = record.value["data"]
         if record.value["type"] == "agent.state_changed":
             before = state.get(data["agent_id"])
