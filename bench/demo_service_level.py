@@ -10,7 +10,8 @@ the engine; every 15 minutes of event time, after the first hour, each queue and
 channel with at least ``--min-offered`` contacts offered in its 15-minute window
 gives one sample of ``cx_service_level_ratio`` and ``cx_abandonment_ratio``
 (window 15m). Printed: the share of samples in 70–90 %, below and above, the median,
-and the share with abandonment at 8 % or more.
+below the 80 % target, and the shares with abandonment at 8 % or more and above the
+5 % alert level (the last two and below target turn a wallboard tile red).
 """
 
 from __future__ import annotations
@@ -98,9 +99,13 @@ def report(name: str, levels: list[float], abandons: list[float], today: list[fl
         )
 
     high = sum(a >= 0.08 for a in abandons) / max(1, len(abandons))
+    # What turns a wallboard tile red (SPEC defaults: target 0.80, abandonment alert 0.05).
+    red = sum(v < 0.80 for v in levels) / len(levels)
+    alert = sum(a > 0.05 for a in abandons) / max(1, len(abandons))
     return (
-        f"{name}: {len(levels)} samples; SL 15m {band(levels)}; abandonment 15m >= 8 % "
-        f"in {high:.0%}; SL today {band(today)}"
+        f"{name}: {len(levels)} samples; SL 15m {band(levels)}, below the 80 % target "
+        f"{red:.0%}; abandonment 15m >= 8 % in {high:.0%}, above the 5 % alert level in "
+        f"{alert:.0%}; SL today {band(today)}"
     )
 
 

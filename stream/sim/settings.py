@@ -59,12 +59,14 @@ TEAM_NAMES = (
 #: Agents per team (the last team takes the remainder).
 TEAM_SIZE = 10
 CHANNELS = ("voice", "chat")
-#: ``cxkpi demo``'s normal day: roster, flat rate and the floor manager's target. With
-#: these the service level over 15 minutes sits in 70–90 % in about two windows of
-#: three and abandonment under 8 % in 97 % (bench/demo_service_level.py).
+#: ``cxkpi demo``'s normal day: roster, flat rate and the floor manager's aim. It aims
+#: above the queues' 80 % target, as planners do, because a floor held at the target
+#: spends every other window below it, and a wallboard tile is red there. With these
+#: the service level over 15 minutes sits in 70–90 % in about three windows of five
+#: and below target in one of five (bench/demo_service_level.py).
 DEMO_AGENTS = 400
 DEMO_RATE = 800.0
-DEMO_FLOOR_TARGET = 0.80
+DEMO_FLOOR_TARGET = 0.85
 CURVES = ("day", "flat")
 
 
