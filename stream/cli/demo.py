@@ -47,9 +47,10 @@ it reaches the present, then runs in real time, so the 15-minute windows are ful
 within a minute or two and stay live. The defaults make a normal day: busy agents, and
 a floor manager who moves agents between the phones and back-office work (shown as
 away) to hold each queue near an 85 % service level, a little above the 80 % target,
-so that it mostly sits between 70 and 90 % and a red tile means something. Then a scripted surge (--surge-after,
---surge-minutes) gives the busiest queue three times its calls: its wallboard tile
-goes amber, then red, and recovers after the surge; the demo says when.
+so that it mostly sits between 70 and 90 % and a red tile means something. Then a
+scripted surge (--surge-after, --surge-minutes) gives the busiest queue three times
+its calls: its wallboard tile goes amber, then red, and recovers after the surge; the
+demo says when.
 
 Ctrl-C (or SIGTERM) stops the simulator, the worker and the broker, in that order,
 and leaves no process behind; a second Ctrl-C kills them at once.
