@@ -165,6 +165,15 @@ def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
         metavar="TZ",
         help="local time of the curve and the shifts, an IANA name (default %(default)s)",
     )
+    shape.add_argument(
+        "--floor-target",
+        type=fraction,
+        default=None,
+        metavar="F",
+        help="a floor manager moves agents between the phones and back-office work "
+        "(state away) to hold each queue's service level near F, as `cxkpi demo` does "
+        "with 0.85 (default: none)",
+    )
     faults = parser.add_argument_group(
         "faults", "fractions of generated events that get a fault (0 turns one off)"
     )
@@ -237,6 +246,7 @@ def settings_from_args(args: argparse.Namespace) -> SimSettings:
         late=args.late,
         out_of_order=args.out_of_order,
         invalid=args.invalid,
+        floor_target=args.floor_target or None,
     )
 
 

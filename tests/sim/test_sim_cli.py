@@ -64,6 +64,7 @@ def test_flags_map_onto_settings() -> None:
         late=0.0,
         out_of_order=0.1,
         invalid=0.0,
+        floor_target=0.85,
     )
     settings = settings_from_args(args)
     assert (settings.queues, settings.contacts_per_hour, settings.effective_chat_share) == (
@@ -72,6 +73,11 @@ def test_flags_map_onto_settings() -> None:
         1,
     )
     assert settings.timezone == "Europe/Paris" and settings.out_of_order == 0.1
+    assert settings.floor_target == 0.85
+    assert (
+        settings_from_args(argparse.Namespace(**{**vars(args), "floor_target": 0})).floor_target
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -82,6 +88,7 @@ def test_flags_map_onto_settings() -> None:
         ["--queues", "0"],
         ["--channels", "fax"],
         ["--timezone", "Mars/Olympus"],
+        ["--floor-target", "1"],
     ],
 )
 def test_bad_arguments_fail_with_a_message(
