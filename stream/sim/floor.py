@@ -7,10 +7,11 @@ the width of a supervisor's comfort band (70–90 %), whatever the staffing: a
 load by several agents (bench/README.md, "how normal the demo's day is"). Real floors
 damp that by hand: when a queue slips, agents doing back-office work (email, call
 backs, training) are pulled onto the phones; when it runs far ahead, idle agents are
-sent back to that work. This model does the same every minute from the queue's
-outcomes of the last few minutes, one or two agents at a time, as an analyst watching
-the wallboard would. Back-office agents are ``away`` in the event stream, like any
-agent off the phones; a break or the shift's end ends their back-office spell.
+sent back to that work. This model does the same every 20 seconds from the queue's
+outcomes of the last five minutes, one or two agents at a time, as an analyst watching
+the wallboard would (timings tuned in bench/README.md). Back-office agents are
+``away`` in the event stream, like any agent off the phones; a break or the shift's
+end ends their back-office spell.
 
 It can only move the agents on shift: a surge bigger than the back office still turns
 its queue red, which is what the demo's scripted surge is for.
@@ -28,6 +29,7 @@ from .world import World
 #: not counted.
 THRESHOLD_MS = 20_000
 SHORT_ABANDON_MS = 10_000
+#: How often the analyst looks; once a minute was too slow for the swings.
 CHECK_MS = 20_000
 #: Outcomes older than this no longer steer (a few handle times).
 MEMORY_MS = 5 * MINUTE_MS
