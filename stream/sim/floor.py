@@ -21,14 +21,15 @@ from __future__ import annotations
 
 from collections import deque
 
+from ..core.config import QueuePolicy
 from ..core.timeutil import MINUTE_MS
 from .workforce import Workforce
 from .world import World
 
-#: SPEC defaults: answered within 20 s is in service level, an abandon under 10 s is
-#: not counted.
-THRESHOLD_MS = 20_000
-SHORT_ABANDON_MS = 10_000
+#: SPEC's defaults (the core's queue policy): answered within 20 s is in service
+#: level, an abandon under 10 s is not counted.
+THRESHOLD_MS = QueuePolicy().threshold_ms
+SHORT_ABANDON_MS = QueuePolicy().short_abandon_ms
 #: How often the analyst looks; once a minute was too slow for the swings.
 CHECK_MS = 20_000
 #: Outcomes older than this no longer steer (a few handle times).
