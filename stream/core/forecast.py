@@ -14,11 +14,11 @@ model's version of the queue's own definition (SPEC §4, its ``service_level_mod
 answered within the threshold over answered + abandoned − short abandons, over
 answered, or with abandons within the threshold counted as met.
 
-Erlang A's waiting-time distribution is computed in closed form per queue position
-(``_absorbed_by``: order statistics of exponentials, a negative-binomial tail), one
-pass over the positions, instead of the textbook hypoexponential sums whose
-alternating terms lose every digit for long queues. Results are cached by their
-inputs: the evaluator asks again with the same window sums until one changes.
+Erlang A's service level is computed in closed form (``erlang_a_service_level``):
+three series of positive terms, the incomplete gamma function's, instead of the
+textbook hypoexponential sums whose alternating terms lose every digit for long
+queues, or a walk over every queue position. Results are cached by their inputs: the
+evaluator asks again with the same window sums until one changes.
 """
 
 from __future__ import annotations
@@ -31,10 +31,6 @@ ABANDONS_NEGATIVE, ABANDONS_IGNORED, ABANDONS_POSITIVE = (
     "abandons_ignored",
     "abandons_positive",
 )
-#: Stationary probabilities below e^-30 of the largest are left out (below 1e-13).
-_TAIL_LOG = 30.0
-#: Queue positions modelled one by one; arrivals finding more ahead are lumped.
-MAX_AHEAD = 2_000
 
 
 def significant(value: float, digits: int = 3) -> float:
@@ -113,121 +109,142 @@ def erlang_a_service_level(
     ``met / eligible``, with met = answered within the threshold (plus abandons within
     it, not short, for ``abandons_positive``) and eligible = all arrivals less short
     abandons (answered only, for ``abandons_ignored``).
+
+    In closed form (Mandelbaum & Zeltyn's, derived below), relative to π(n), the
+    probability that all n agents are busy and nobody waits; x = nμ/θ, y = λ/θ:
+
+    - F = Σ_{j<n} π(j)/π(n): an agent is free, answered at once (``_free``);
+    - π(n + q)/π(n) = y^q / ((x+1)…(x+q)), in all A(x, y), where
+      A(b, z) = Σ_k z^k / ((b+1)…(b+k)) is the incomplete gamma function's series
+      (``_kummer``), and A(x, z) = 1 + z/(x+1) A(x+1, z);
+    - of the arrivals that wait, still waiting at t: N(t) = E(t) A(x, z_t), and
+      answered by t: M(t) = x/(x+1) (A(x+1, y) − E(t) A(x+1, z_t)), with
+      z_t = y e^(−θt) and E(t) = e^(−(nμ+θ)t + y(1 − e^(−θt))); abandoned by t is the
+      rest, A(x, y) − N(t) − M(t).
+
+    Why: with q ahead the queue in front drains at nμ + iθ, so the wait for an agent
+    is the (q+1)-th order statistic of x + q exponentials of rate θ; summed over q
+    with the weights above, P(still queued at t, patience aside) is
+    e^(−nμt + y(1 − e^(−θt))) A(x, z_t). Its own patience is Exp(θ): N(t) is that
+    times e^(−θt), and M(t) the integral of the answers' density times e^(−θu),
+    which integrates in closed form through γ(x+1, z) = x γ(x, z) − z^x e^(−z).
+
+    So the service level is (F + M(T)) / (F + N(s) + M(s)) at threshold T and short
+    abandon s (eligible: not abandoned by s); ``abandons_positive`` counts the
+    eligible not still waiting at T, 1 − N(T) / (F + N(s) + M(s)); and
+    ``abandons_ignored`` takes the eventually answered, F + x/(x+1) A(x+1, y), as
+    eligible. Three series of positive terms (one per distinct time, and y), no
+    alternating sums, no per-position loop: a few hundred multiplications.
     """
     if rate <= 0:
         return 1.0
     if agents <= 0:
         return 0.0
     mu, theta = 1.0 / aht_s, 1.0 / patience_s
-    served_at_once, ahead = _arrival_view(agents, rate, mu, theta)
-    times = sorted({0.0, short_abandon_s, threshold_s})
-    served, abandoned = _absorbed_by(agents, mu, theta, ahead, times)
-    served = [served_at_once + s for s in served]
-    at = {t: i for i, t in enumerate(times)}
-    met = served[at[threshold_s]]
-    if mode == ABANDONS_POSITIVE:
-        met += abandoned[at[threshold_s]] - abandoned[at[short_abandon_s]]
-    if mode == ABANDONS_IGNORED:
-        service = agents * mu  # P(served) with q ahead: see _absorbed_by
-        eligible = served_at_once + sum(
-            p * service / (service + (q + 1) * theta) for q, p in enumerate(ahead)
-        )
-    else:
-        eligible = 1.0 - abandoned[at[short_abandon_s]]
-    return 0.0 if eligible <= 0 else min(1.0, met / eligible)
-
-
-def _arrival_view(agents: int, rate: float, mu: float, theta: float) -> tuple[float, list[float]]:
-    """What an arrival finds (PASTA): P(an agent is free), and P(q waiting ahead) for
-    q < ``MAX_AHEAD``; arrivals finding more ahead are in neither (they are eligible,
-    and neither served nor abandoned within any threshold worth modelling).
-
-    Birth-death chain: up at λ; down at jμ below n agents busy, at nμ + (j − n)θ above.
-    """
-    log, exp = math.log, math.exp
-    log_load = log(rate / mu)
-    # Logs relative to j = n (all n busy, none ahead), walking out both ways until the
-    # terms are negligible and falling: a few dozen terms around the mode, not n.
-    free_logs: list[float] = []  # j = n − 1, n − 2, ...: an agent is free
-    value, j, top = 0.0, agents, 0.0
-    while j > 0:
-        value += log(j) - log_load  # π(j − 1) / π(j) = jμ / λ
-        j -= 1
-        if free_logs and value < free_logs[-1] and value < top - _TAIL_LOG:
-            break
-        free_logs.append(value)
-        if value > top:
-            top = value
-    queued = [0.0]  # j = n + q: q ahead
-    tail: list[float] = []  # beyond MAX_AHEAD: only in the normalisation
-    last, k, log_rate, service = 0.0, 0, log(rate), agents * mu
-    while True:
-        k += 1
-        nxt = last + log_rate - log(service + k * theta)
-        if nxt > top:
-            top = nxt
-        if nxt < last and nxt < top - _TAIL_LOG:
-            break
-        (queued if len(queued) < MAX_AHEAD else tail).append(nxt)
-        last = nxt
-    free = sum([exp(v - top) for v in free_logs])
-    weights = [exp(v - top) for v in queued]
-    total = free + sum(weights) + sum([exp(v - top) for v in tail])
-    return free / total, [w / total for w in weights]
-
-
-def _absorbed_by(
-    agents: int, mu: float, theta: float, ahead: list[float], times: list[float]
-) -> tuple[list[float], list[float]]:
-    """P(served by t) and P(abandoned by t) for each t, for a tagged contact that finds q
-    ahead with probability ``ahead[q]``.
-
-    With q ahead, the queue in front moves on at nμ + iθ (i ahead), so the time until
-    the tagged contact reaches an agent, S, is a sum of exponentials with rates
-    nμ + iθ, i = 0..q: the (q+1)-th order statistic of nμ/θ + q exponentials of rate θ,
-    P(S ≤ t) = I_p(q + 1, nμ/θ) with p = 1 − e^(−θt) (the regularised incomplete beta,
-    which for a whole first argument is a negative-binomial tail). Its own patience
-    is an independent Exp(θ). Served by t: every stage must end before it abandons,
-    which at stage i has odds (nμ + iθ) / (nμ + (i+1)θ); the product telescopes to
-    nμ / (nμ + (q+1)θ), and the stages then take Exp(nμ + (i+1)θ) each, so
-    P(served by t) = nμ / (nμ + (q+1)θ) × I_p(q + 1, nμ/θ + 1). Abandoned by t: reached
-    no agent and lost patience, 1 − e^(−θt) P(S > t) − P(served by t).
-
-    The recursion's factors depend on the position alone, so they are taken once for
-    every t; only ``log p`` depends on t.
-    """
-    log, exp = math.log, math.exp
+    x, y = agents * mu / theta, rate / theta
+    b = x + 1.0
+    log_free, free = _free(agents, rate / mu)
+    log_y, waiting = _kummer(b, y)
+    top = max(log_free, log_y, 0.0)  # every sum below is scaled by e^(−top)
+    free *= math.exp(log_free - top)
+    waiting *= math.exp(log_y - top)
     service = agents * mu
-    c = service / theta
-    # The negative-binomial terms C(q + b − 1, q) p^q (1 − p)^b, in logs (the first
-    # is below 1e-308 for long queues) and by recursion: one log per position.
-    steps = [(0.0, 0.0)] + [(log((q + c) / q), log((q + c - 1) / q)) for q in range(1, len(ahead))]
-    terms = [
-        (weight, weight * service / (service + (q + 1) * theta), *step)
-        for q, (weight, step) in enumerate(zip(ahead, steps, strict=True))
-    ]
-    served_by, abandoned_by = [], []
-    for t in times:
+
+    def absorbed(t: float) -> tuple[float, float]:
+        """(N(t), M(t)), scaled."""
         if t <= 0:
-            served_by.append(0.0)
-            abandoned_by.append(0.0)
-            continue
-        log_p, log_rest = log(-math.expm1(-theta * t)), -theta * t
-        patient = exp(-theta * t)
-        served = absorbed = 0.0
-        reached_served = reached = 1.0  # I_p(q + 1, c + 1) and I_p(q + 1, c), from 1 down
-        log_served, log_reached = (c + 1) * log_rest - log_p, c * log_rest - log_p
-        for weight, share, step_served, step_reached in terms:
-            log_served += step_served + log_p
-            log_reached += step_reached + log_p
-            reached_served -= exp(log_served)
-            reached -= exp(log_reached)
-            if reached_served > 0.0:
-                served += share * reached_served
-            absorbed += weight * (1.0 - patient * (1.0 - (reached if reached > 0.0 else 0.0)))
-        served_by.append(served)
-        abandoned_by.append(absorbed - served)
-    return served_by, abandoned_by
+            return math.exp(-top) + y / b * waiting, 0.0
+        z = y * math.exp(-theta * t)
+        log_e = -(service + theta) * t - y * math.expm1(-theta * t)
+        log_z, at_t = _kummer(b, z)
+        at_t *= math.exp(log_z + log_e - top)
+        return math.exp(log_e - top) + z / b * at_t, max(0.0, x / b * (waiting - at_t))
+
+    queued_t, met = absorbed(threshold_s)
+    met += free
+    if mode == ABANDONS_IGNORED:
+        eligible = free + x / b * waiting
+        return 0.0 if eligible <= 0 else min(1.0, met / eligible)
+    queued_s, served_s = absorbed(short_abandon_s)
+    eligible = free + queued_s + served_s
+    if eligible <= 0:
+        return 0.0
+    if mode == ABANDONS_POSITIVE:
+        met = eligible - queued_t
+    return min(1.0, met / eligible)
+
+
+#: Series are summed until the rest is below 2^-56 of the sum: to the float's last bit.
+_EPS = 2.0**-56
+#: Terms between two checks of the rest: the checks cost more than the terms.
+_CHUNK = 16
+
+
+def _kummer(b: float, z: float) -> tuple[float, float]:
+    """A(b, z) = Σ_{k≥0} z^k / ((b+1)…(b+k)) as (log L, A / e^L), L the log of the
+    largest term (at k = ⌊z − b⌋): long queues' terms pass 1e308.
+
+    Summed outwards from the largest term, where the ratios z/(b+k) fall below 1 one
+    way and (b+k)/z the other, each way until the rest, below the last term times
+    r/(1 − r) for its next ratio r, no longer counts.
+    """
+    peak = math.floor(z - b) if z > b else 0
+    centre = b + peak
+    total = term = 1.0
+    k = centre
+    while True:
+        for _ in range(_CHUNK):
+            k += 1.0
+            term *= z / k
+            total += term
+        ratio = z / (k + 1.0)
+        if term * ratio < _EPS * total * (1.0 - ratio):
+            break
+    if not peak:
+        return 0.0, total
+    term, k, left = 1.0, centre, peak
+    while left > 0:
+        for _ in range(min(_CHUNK, left)):
+            term *= k / z
+            total += term
+            k -= 1.0
+        left -= _CHUNK
+        ratio = k / z
+        if term * ratio < _EPS * total * (1.0 - ratio):
+            break
+    return peak * math.log(z) - (math.lgamma(centre + 1.0) - math.lgamma(b + 1.0)), total
+
+
+def _free(agents: int, load: float) -> tuple[float, float]:
+    """F = Σ_{k=1..n} n! / ((n−k)! load^k), π(n − k)/π(n), as (log L, F / e^L): the
+    same outward summation as ``_kummer``, from the largest term (k = ⌊n + 1 − load⌋),
+    ratios j/load one way and load/j the other."""
+    peak = min(agents, math.floor(agents + 1 - load)) if agents + 1 > load else 0
+    total, term, j, left = 0.0, 1.0, float(agents - peak), agents - peak
+    while left > 0:  # k = peak + 1, ..., n: ratios j / load for j = n − peak down to 1
+        for _ in range(min(_CHUNK, left)):
+            term *= j / load
+            total += term
+            j -= 1.0
+        left -= _CHUNK
+        ratio = j / load
+        if term * ratio < _EPS * total * (1.0 - ratio):
+            break
+    if not peak:
+        return 0.0, total
+    total += 1.0
+    term, j, left = 1.0, float(agents - peak + 1), peak - 1
+    while left > 0:  # k = peak − 1, ..., 1: ratios load / j for j = n − peak + 1 up
+        for _ in range(min(_CHUNK, left)):
+            term *= load / j
+            total += term
+            j += 1.0
+        left -= _CHUNK
+        ratio = load / j
+        if term * ratio < _EPS * total * (1.0 - ratio):
+            break
+    log_peak = math.lgamma(agents + 1) - math.lgamma(agents - peak + 1) - peak * math.log(load)
+    return log_peak, total
 
 
 def _erlang_c_required(

@@ -233,3 +233,73 @@ def test_where_the_search_starts_changes_nothing(inputs):
     answer = agents_required(*inputs)
     for hint in {1, 2, answer - 7, answer - 1, answer, answer + 1, answer + 40, 10 * answer}:
         assert agents_required(*inputs, hint=max(1, hint)) == answer, hint
+
+
+# -- Erlang A's closed form against the Markov chain itself -------------------------
+
+
+def erlang_a_by_the_chain(n, rate, aht_s, patience_s, threshold_s, short_s, mode, room=400):
+    """The service level straight from the definitions, no closed form: the stationary
+    distribution of the birth-death chain (``room`` waiting places, far more than these
+    queues reach), and for a contact arriving with i ahead P(answered by t) and
+    P(abandoned by t) by uniformisation of its own chain (i ahead: the one in front
+    moves at nμ + iθ, its patience ends at θ)."""
+    mu, theta = 1 / aht_s, 1 / patience_s
+    weights = [1.0]
+    for j in range(1, n + room):
+        weights.append(weights[-1] * rate / (min(j, n) * mu + max(0, j - n) * theta))
+    total = sum(weights)
+    free, ahead = sum(weights[:n]) / total, [w / total for w in weights[n:]]
+    fast = n * mu + room * theta + theta  # the uniformisation rate
+
+    def by(t):  # (P(answered by t), P(abandoned by t)) for an arrival, answered at once aside
+        served, gone = [0.0] * room, [0.0] * room  # within k jumps, from i ahead
+        out_served = out_gone = 0.0
+        poisson, k = math.exp(-fast * t), 0
+        while k < fast * t + 12 * math.sqrt(fast * t) + 30:
+            out_served += poisson * sum(p * s for p, s in zip(ahead, served, strict=True))
+            out_gone += poisson * sum(p * g for p, g in zip(ahead, gone, strict=True))
+            served = [
+                (
+                    (n * mu + i * theta) * (served[i - 1] if i else 1.0)
+                    + (fast - n * mu - (i + 1) * theta) * served[i]
+                )
+                / fast
+                for i in range(room)
+            ]
+            gone = [
+                (
+                    (n * mu + i * theta) * (gone[i - 1] if i else 0.0)
+                    + theta
+                    + (fast - n * mu - (i + 1) * theta) * gone[i]
+                )
+                / fast
+                for i in range(room)
+            ]
+            k += 1
+            poisson *= fast * t / k
+        return out_served, out_gone
+
+    answered_t, abandoned_t = by(threshold_s) if threshold_s > 0 else (0.0, 0.0)
+    abandoned_s = by(short_s)[1] if short_s > 0 else 0.0
+    if mode == ABANDONS_IGNORED:
+        answered = free + sum(p * n * mu / (n * mu + (q + 1) * theta) for q, p in enumerate(ahead))
+        return (free + answered_t) / answered
+    met = free + answered_t + (abandoned_t - abandoned_s if mode == ABANDONS_POSITIVE else 0.0)
+    return met / (1.0 - abandoned_s)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (12, 100 / 1800, 180, 120, 20, 10),  # near its target
+        (5, 1 / 30, 180, 60, 20, 10),  # understaffed: a queue of about 25
+        (40, 0.25, 160, 90, 30, 5),  # a larger queue
+        (3, 0.05, 300, 400, 60, 0),  # patient callers, no short abandons
+    ],
+)
+@pytest.mark.parametrize("mode", MODES)
+def test_erlang_a_closed_form_equals_the_chain(case, mode):
+    assert erlang_a_service_level(*case, mode) == pytest.approx(
+        erlang_a_by_the_chain(*case, mode), abs=1e-9
+    )
