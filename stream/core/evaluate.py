@@ -18,7 +18,7 @@ from .aggregates import AGENT, CONTACT, SURVEY, TEAM, TICKET, A, Aggregates, C, 
 from .catalog import SPECS
 from .config import Config
 from .events import AGENT_STATES, OPEN_TICKET_STATUSES
-from .forecast import agents_required, estimated_wait_seconds, significant
+from .forecast import agents_required, estimated_wait_seconds, significant, staffing_hint
 from .gauges import Gauges, LiveSet, Summaries, TeamAgent
 from .health import Health
 from .labels import OTHER
@@ -57,7 +57,7 @@ REQUIRED = "cx_agents_required"
 class _Cached:
     """One series' window sums and samples at one minute and day."""
 
-    __slots__ = ("day", "samples", "search", "sums", "version", "windows")
+    __slots__ = ("day", "samples", "search", "staffed", "sums", "version", "windows")
 
     def __init__(self, windows: Windows) -> None:
         self.windows = windows
@@ -66,6 +66,7 @@ class _Cached:
         self.samples: dict[str, list] = {}
         self.sums: list[tuple[str, list[int]]] = []
         self.search: tuple | None = None  # agents_required's inputs, while not searched yet
+        self.staffed: tuple[float, int] | None = None  # the last search's load and answer
 
 
 class Evaluation:
@@ -101,7 +102,9 @@ class Evaluation:
 
     def _search(self) -> None:
         cached, samples, labels, inputs = self._searches.pop()
-        samples[REQUIRED] = [(labels, agents_required(*inputs))]
+        answer = agents_required(*inputs)
+        samples[REQUIRED] = [(labels, answer)]
+        cached.staffed = (inputs[0] * inputs[1], answer)
         if cached.search is inputs:  # not begun again since: the next evaluation has it
             cached.search = None
 
@@ -206,10 +209,11 @@ class Evaluator:
             samples: dict[str, list] = defaultdict(list)
             kind = key[0]
             if kind == CONTACT:
-                # The last answer, even from sums rebuilt since: where the search starts.
-                before = previous.samples.get(REQUIRED) if previous else None
-                hint = int(before[0][1]) if before else None
-                cached.search = _contact(samples, key[1:], series, sums, config, aggregates, hint)
+                # The last search, even from sums rebuilt since: where the next starts.
+                cached.staffed = previous.staffed if previous else None
+                cached.search = _contact(
+                    samples, key[1:], series, sums, config, aggregates, cached.staffed
+                )
             elif kind == TICKET:
                 _ticket(samples, key[1:], series, sums, aggregates)
             elif kind == SURVEY:
@@ -253,11 +257,11 @@ def _contact(
     windows,
     config: Config,
     aggregates: Aggregates,
-    hint: int | None = None,
+    staffed: tuple[float, int] | None = None,
 ) -> tuple | None:
     """Returns the inputs of this series' agents-required search, if it needs one.
-    ``hint``: its agents required at the last evaluation, where to start looking
-    (forecast.agents_required: it changes the cost, never the answer)."""
+    ``staffed``: the load and answer of its last search, where to start looking
+    (forecast.staffing_hint: it changes the cost, never the answer)."""
     queue, _ = labels
     policy = config.policy(queue)
     totals = series.totals
@@ -301,7 +305,7 @@ def _contact(
         )
         _put(out, "cx_fcr_ratio", wl, _ratio(v[C.fcr_ok], v[C.fcr_flagged]))
         if window == FORECAST_WINDOW:
-            search = _required(out, labels, v, policy, hint)
+            search = _required(out, labels, v, policy, staffed)
     edges = aggregates.edges_s[CONTACT]
     for name, family in (
         ("handle", "cx_handle_seconds"),
@@ -356,7 +360,9 @@ FORECAST_WINDOW_INDEX = [name for name, _ in MINUTE_WINDOWS].index(FORECAST_WIND
 FORECAST_WINDOW_S = dict(MINUTE_WINDOWS)[FORECAST_WINDOW] * 60
 
 
-def _required(out: dict, labels: tuple, v: list[int], policy, hint: int | None) -> tuple | None:
+def _required(
+    out: dict, labels: tuple, v: list[int], policy, staffed: tuple[float, int] | None
+) -> tuple | None:
     """Agents required from one series' 15-minute sums: put at once where no search is
     needed (0 without load; left out without a handle time), else the search's inputs.
 
@@ -374,15 +380,17 @@ def _required(out: dict, labels: tuple, v: list[int], policy, hint: int | None) 
     abandons = v[C.abandoned]
     exposure_s = (v[C.wait_answered_ms] + v[C.wait_abandoned_ms]) / 1000
     patience_s = significant(max(1.0, exposure_s / abandons)) if abandons else None
+    rate = significant(v[C.offered] / FORECAST_WINDOW_S)
+    aht_s = significant(v[C.handle_ms] / v[C.handled] / 1000)
     return (
-        significant(v[C.offered] / FORECAST_WINDOW_S),
-        significant(v[C.handle_ms] / v[C.handled] / 1000),
+        rate,
+        aht_s,
         policy.service_level_threshold_seconds,
         policy.service_level_target,
         patience_s,
         policy.short_abandon_seconds,
         policy.service_level_mode,
-        hint,
+        staffing_hint(rate * aht_s, *staffed) if staffed else None,
     )
 
 

@@ -262,6 +262,20 @@ def _erlang_c_required(
     return ceiling
 
 
+def staffing_hint(load: float, last_load: float, last_answer: int) -> int:
+    """Where a search starts: the last answer, moved with the load by square-root
+    staffing (n = a + β√a, Halfin & Whitt's regime, β kept from the last answer).
+
+    Under traffic a busy queue's 15-minute load moves with every scrape, and a large
+    queue's answer by several agents with it; moved this way, the start is mostly the
+    answer or one off: two or three Erlang A evaluations instead of five or more.
+    """
+    if last_load <= 0 or load <= 0:
+        return last_answer
+    beta = (last_answer - last_load) / math.sqrt(last_load)
+    return max(1, round(load + beta * math.sqrt(load)))
+
+
 def agents_required(
     rate: float,
     aht_s: float,
@@ -277,9 +291,9 @@ def agents_required(
 
     The search stops at load + 20 √load + 50 agents, far past any real answer (a
     target of 1.0 is never met exactly, so that is what it then returns). Erlang A
-    starts from ``hint`` (the answer of the previous scrape, usually right or one
-    off: two or three evaluations) or else from Erlang C's answer, which abandons only lower,
-    and gallops from there: it never probes the deeply overloaded staffings whose
+    starts from ``hint`` (``staffing_hint``: the last scrape's answer moved with the
+    load, usually right or one off: two or three evaluations) or else from Erlang C's
+    answer, which abandons only lower, and gallops from there: it never probes the deeply overloaded staffings whose
     long queues cost the most. The answer does not depend on where it starts (the
     service level only grows with agents), only the cost does.
     """

@@ -20,6 +20,7 @@ from stream.core.forecast import (
     erlang_c_wait_probability,
     estimated_wait_seconds,
     significant,
+    staffing_hint,
 )
 
 MODES = (ABANDONS_NEGATIVE, ABANDONS_IGNORED, ABANDONS_POSITIVE)
@@ -303,3 +304,12 @@ def test_erlang_a_closed_form_equals_the_chain(case, mode):
     assert erlang_a_service_level(*case, mode) == pytest.approx(
         erlang_a_by_the_chain(*case, mode), abs=1e-9
     )
+
+
+def test_the_next_search_starts_where_square_root_staffing_moves_the_last_answer():
+    # 110 agents for 100 Erlangs: β = 10 / √100 = 1. At 121 Erlangs: 121 + 1 × 11.
+    assert staffing_hint(121.0, 100.0, 110) == 132
+    assert staffing_hint(81.0, 100.0, 110) == 90  # 81 + 9
+    assert staffing_hint(100.0, 100.0, 95) == 95  # abandons: below the load, kept
+    assert staffing_hint(4.0, 0.0, 0) == 0  # nothing to scale: the last answer
+    assert staffing_hint(0.01, 100.0, 80) == 1  # never below one agent
