@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 from helpers import WINDOWS, agent, call, kpis, survey
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stream.core.evaluate import _SinceSpans
 
 SV = {"queue": "sales", "channel": "voice"}
 
@@ -279,3 +283,14 @@ def test_occupancy_today_starts_at_local_midnight():
         "1h": pytest.approx(480 / 1200),  # all: 480 busy, 300 + 420 available
         "today": pytest.approx(180 / 600),  # from 18:30: 180 busy, 420 available
     }
+
+
+@given(
+    since=st.lists(st.integers(0, 10_000), max_size=30),
+    start=st.integers(-100, 10_100),
+    at=st.integers(-100, 10_100),
+)
+def test_occupancy_time_in_a_state_by_bisection_equals_the_sum_over_agents(since, start, at):
+    """Occupancy's ongoing part per window: sorted entry times and two bisections give
+    exactly Σ max(0, at − max(since, start)), the pass over every agent."""
+    assert _SinceSpans(since).time_in(start, at) == sum(max(0, at - max(s, start)) for s in since)
