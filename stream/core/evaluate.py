@@ -71,6 +71,45 @@ class _Cached:
         self.staffed: tuple[float, int] | None = None  # the last search's load and answer
 
 
+class _Shape:
+    """What depends on the series' keys alone, kept while they stay the same: a scrape
+    after the first mostly finds the same keys, and every series' samples reused."""
+
+    __slots__ = (
+        "contact",
+        "contact_queues",
+        "contact_set",
+        "keys",
+        "merged",
+        "queues",
+        "ticket",
+        "ticket_set",
+    )
+
+    def __init__(self, keys: list[tuple]) -> None:
+        self.keys = keys
+        #: the series' samples by family, in the series' order (all but agents required)
+        self.merged: dict[str, list] | None = None
+        self.contact_set = {key[1:] for key in keys if key[0] == CONTACT}
+        self.contact = sorted(self.contact_set)
+        self.contact_queues = {labels[0] for labels in self.contact}
+        self.ticket_set = {key[1:] for key in keys if key[0] == TICKET}
+        self.ticket = sorted(self.ticket_set)
+        self.queues = sorted(
+            {key[2] if key[0] == SURVEY else key[1] for key in keys if key[0] not in (TEAM, AGENT)}
+            - {OTHER, UNKNOWN}  # surveys without a queue (ESAT: team only): no policy
+        )
+
+
+def _merged(all_samples: list[dict[str, list]]) -> dict[str, list]:
+    merged: dict[str, list] = defaultdict(list)
+    for samples in all_samples:
+        for name, values in samples.items():
+            if name != REQUIRED:
+                merged[name].extend(values)
+    return merged
+
+
 class Evaluation:
     """One evaluation, in steps that an event loop which also ingests can interleave.
 
@@ -140,6 +179,7 @@ class Evaluator:
         self.aggregates, self.config = aggregates, config
         self.caps = caps or aggregates
         self._cached: dict[tuple, _Cached] = {}
+        self._shape: _Shape | None = None
         self._summaries = Summaries(config)
 
     def families(
@@ -165,13 +205,13 @@ class Evaluator:
         out: dict[str, list] = {spec.name: [] for spec in SPECS}
         stale_ms = round(config.limits.contact_max_age_hours * HOUR_MS)
         gauges = self._summaries.gauges(live, aggregates.queues.view(), at_ms, stale_ms)
-        _live_gauges(out, all_series, gauges, at_ms)
         team_windows, contact_windows = {}, {}
-        order, searches = [], []
-        for key, cached, samples in self._series_samples(all_series, at_ms):
-            for name, values in samples.items():
-                if name != REQUIRED:
-                    out[name].extend(values)
+        order, searches, keys, all_samples = [], [], [], []
+        reused = True
+        for key, cached, samples, kept in self._series_samples(all_series, at_ms):
+            keys.append(key)
+            all_samples.append(samples)
+            reused = reused and kept
             if key[0] == TEAM:
                 team_windows[key] = cached.sums
             elif key[0] == CONTACT:
@@ -179,16 +219,25 @@ class Evaluator:
                 order.append(samples)
                 if cached.search is not None:
                     searches.append((cached, samples, key[1:], cached.search))
+        shape = self._shape
+        if shape is None or shape.keys != keys:
+            shape = self._shape = _Shape(keys)
+        if shape.merged is None or not reused:
+            shape.merged = _merged(all_samples)
+        for name, values in shape.merged.items():
+            out[name].extend(values)
+        _live_gauges(out, shape, gauges, at_ms)
         forecast = _forecast(out, contact_windows, gauges, at_ms)
         _teams(out, aggregates, gauges.team_agents, team_windows, at_ms)
         _health(out, health, self.caps, at_ms)
-        _config(out, all_series, config)
+        _config(out, shape.queues, config)
         searches.reverse()  # ``step`` pops from the end: the series' order
         return Evaluation(out, order, searches, forecast)
 
     def _series_samples(self, all_series: Mapping[tuple, Series], at_ms: int):
-        """``(key, cached, samples by family)`` per series, in the series' order; a
-        contact series' agents required may still be a search (``cached.search``)."""
+        """``(key, cached, samples by family, reused)`` per series, in the series' order;
+        a contact series' agents required may still be a search (``cached.search``);
+        ``reused``: the samples are those of the last evaluation."""
         aggregates, config = self.aggregates, self.config
         minute = minute_of(at_ms)
         held, current = self._cached, {}
@@ -203,7 +252,7 @@ class Evaluator:
                 today,
             ):
                 current[key] = cached
-                yield key, cached, cached.samples
+                yield key, cached, cached.samples, True
                 continue
             at_minute = cached.windows.at(minute)
             sums = [(name, v) for (name, _), v in zip(MINUTE_WINDOWS, at_minute, strict=True)]
@@ -227,7 +276,7 @@ class Evaluator:
                 sums,
             )
             current[key] = cached
-            yield key, cached, cached.samples
+            yield key, cached, cached.samples, False
         self._cached = current
 
 
@@ -592,10 +641,15 @@ class _SinceSpans:
 # -- live gauges -------------------------------------------------------------------
 
 
-def _live_gauges(out: dict, all_series, gauges: Gauges, at_ms: int) -> None:
+def _live_gauges(out: dict, shape: _Shape, gauges: Gauges, at_ms: int) -> None:
+    """The live gauges of every contact and ticket series, and of those that only
+    have contacts waiting or tickets open so far."""
     waiting = gauges.waiting
-    contact_series = {key[1:] for key in all_series if key[0] == CONTACT} | set(waiting)
-    for labels in sorted(contact_series):
+    contact_series, queues = shape.contact, shape.contact_queues
+    if not waiting.keys() <= shape.contact_set:
+        contact_series = sorted(waiting.keys() | shape.contact_set)
+        queues = {labels[0] for labels in contact_series}
+    for labels in contact_series:
         count, oldest = waiting.get(labels, (0, None))
         out["cx_contacts_waiting"].append((labels, count))
         if oldest is not None:
@@ -604,13 +658,15 @@ def _live_gauges(out: dict, all_series, gauges: Gauges, at_ms: int) -> None:
             (labels, max(0.0, (at_ms - oldest) / 1000) if oldest else 0.0)
         )
     agents = gauges.agents
-    for queue in sorted(gauges.agent_queues | {labels[0] for labels in contact_series}):
+    for queue in sorted(gauges.agent_queues | queues):
         for state in LIVE_AGENT_STATES:
             out["cx_agents"].append(((queue, state), agents.get((queue, state), 0)))
     tickets, overdue = gauges.tickets, gauges.overdue
-    ticket_series = {key[1:] for key in all_series if key[0] == TICKET}
-    ticket_series |= {labels[:2] for labels in tickets}
-    for labels in sorted(ticket_series):
+    ticket_series = shape.ticket
+    open_series = {labels[:2] for labels in tickets}
+    if not open_series <= shape.ticket_set:
+        ticket_series = sorted(open_series | shape.ticket_set)
+    for labels in ticket_series:
         for status in OPEN_TICKET_STATUSES:
             out["cx_tickets_open"].append(((*labels, status), tickets.get((*labels, status), 0)))
         out["cx_tickets_first_reply_overdue"].append((labels, overdue.get(labels, 0)))
@@ -640,12 +696,8 @@ def _health(out: dict, health: Health, aggregates: Aggregates, at_ms: int) -> No
     out["cx_build_info"].append(((__version__,), 1))
 
 
-def _config(out: dict, all_series: Mapping[tuple, Series], config: Config) -> None:
-    queues = {
-        key[2] if key[0] == SURVEY else key[1] for key in all_series if key[0] not in (TEAM, AGENT)
-    }
-    # Surveys without a queue (ESAT: team only) are filed under UNKNOWN: no policy.
-    for queue in sorted(queues - {OTHER, UNKNOWN}):
+def _config(out: dict, queues: list[str], config: Config) -> None:
+    for queue in queues:
         policy = config.policy(queue)
         out["cx_config_service_level_target_ratio"].append(((queue,), policy.service_level_target))
         out["cx_config_service_level_threshold_seconds"].append(
