@@ -9,7 +9,8 @@ contacts/h, seed 1) goes through the engine (both stages in one process, batches
 its event loop for, with the worker's GC thresholds and a freeze after the first
 load (as a worker freezes at its checkpoints). The evaluation is timed whole and in
 the holds a worker splits it into (serving.py): reading the state, then steps of
-agents-required searches of about ``STEP_S`` each.
+agents-required searches of about ``STEP_S`` each; and how many Erlang A service
+levels the searches computed per page (not found in its cache).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from stream.core.engine import Engine  # noqa: E402
+from stream.core.forecast import erlang_a_service_level  # noqa: E402
 from stream.core.timeutil import parse_time  # noqa: E402
 from stream.export.text import TextWriter  # noqa: E402
 from stream.runtime.gc_tuning import tune_gc  # noqa: E402
@@ -73,6 +75,7 @@ def main() -> None:
         engine.ingest_batch(messages[start : min(start + 1000, args.events)])
     gc.freeze()
     evaluations, holds, pages, size = [], [], [], 0
+    computed = erlang_a_service_level.cache_info().misses
     clock = time.perf_counter
     for page in range(args.pages):
         start = args.events + page * args.per_page
@@ -98,6 +101,7 @@ def main() -> None:
         "its holds": [x * 1000 for x in holds],
         "page": [x * 1000 for x in pages],
     }
+    computed = erlang_a_service_level.cache_info().misses - computed
     print(
         f"{args.pages} pages of {size / 1000:.0f} kB after {args.events:,} events, "
         f"{args.per_page} more per page: "
@@ -106,6 +110,7 @@ def main() -> None:
             f"max {max(v):.1f} ms"
             for name, v in ms.items()
         )
+        + f"; {computed / args.pages:.0f} Erlang A service levels computed per page"
     )
 
 
