@@ -211,7 +211,12 @@ class Evaluator:
         for key, cached, samples, kept in self._series_samples(all_series, at_ms):
             keys.append(key)
             all_samples.append(samples)
-            reused = reused and kept
+            if reused and not kept:
+                reused = False
+                if self._shape is not None:
+                    # Let go of the old samples at once: held to the end, a minute's
+                    # rollover would make all of them anew in fresh memory (1.3x slower).
+                    self._shape.merged = None
             if key[0] == TEAM:
                 team_windows[key] = cached.sums
             elif key[0] == CONTACT:
