@@ -15,7 +15,9 @@ hold; its agents-required searches (Erlang A, most of a busy centre's evaluation
 pure functions of numbers copied in that first hold: ``evaluate.Evaluation``) run in
 steps of about ``step_s`` each, and the request yields between steps, so the batches
 that arrive meanwhile are applied without changing what the evaluation gives. The body
-is written in a hold of its own, after one more turn for ingestion. Each hold is
+is written in a hold of its own, after a turn for ingestion: the turn in which the
+searches' end reaches the requests waiting for them, or, when the evaluation ended in
+the hold of the request that began it, one it gives before writing. Each hold is
 reported to ``observe_hold`` (the worker's ``cx_worker_render_seconds``), so the stall
 a scrape causes is measured where it happens, not guessed from outside.
 """
@@ -64,6 +66,9 @@ class Exposition:
         self._families: list[Family] = []
         self._bodies: dict[str, bytes] = {}
         self._searching: asyncio.Future | None = None  # an evaluation's steps under way
+        #: the last evaluation ended in the hold of the request that began it, with no
+        #: turn for ingestion since: that request gives one before writing a body
+        self._held_through = False
         self.evaluations = 0
 
     async def families(self) -> tuple[int, list[Family]]:
@@ -80,7 +85,9 @@ class Exposition:
         at_ms = self._wall_ms()
         evaluation = self._evaluate(at_ms)
         if evaluation.step(now + self.step_s, self._monotonic):
-            return self._publish(now, at_ms, evaluation, now)
+            self._publish(now, at_ms, evaluation, now)
+            self._held_through = True
+            return at_ms, self._families
         self._held(now)
         self._searching = asyncio.ensure_future(self._search(now, at_ms, evaluation))
         return await asyncio.shield(self._searching)
@@ -108,6 +115,7 @@ class Exposition:
         its last hold, which began at ``hold_began``, ends here."""
         self._at_ms, self._families = at_ms, evaluation.families()
         self._bodies = {}
+        self._held_through = False
         self._taken = taken
         self.evaluations += 1
         self._held(hold_began)
@@ -138,8 +146,11 @@ class Exposition:
         body = self._bodies.get(name)
         if body is not None:
             return body  # written by an earlier request since the evaluation
-        if mine != before:
-            await asyncio.sleep(0)  # evaluated just now: ingestion's turn, then the body
+        if mine != before and self._held_through:
+            # Evaluated just now, in this request's hold: ingestion's turn, then the body.
+            # (Searches done in a task of their own reach their waiters a turn later.)
+            self._held_through = False
+            await asyncio.sleep(0)
             if self.evaluations == mine and (body := self._bodies.get(name)) is not None:
                 return body  # another request wrote it meanwhile
         began = self._monotonic()

@@ -129,3 +129,31 @@ async def test_searches_run_in_steps_with_ingestion_between_and_scrapes_share_th
     assert served.evaluations == 1
     assert len(holds) == 4  # reading the state, two more steps of searches, the body
     assert render_text(engine.families(at_ms)) != expected  # the late comer counts now
+
+
+async def test_a_body_after_searches_in_steps_waits_for_the_batch_their_end_let_in():
+    """The searches end in a task of their own; the request that waited for them
+    resumes a turn later, so a batch ready at their last hold runs before the body's
+    hold, and no hold of the scrape follows another without ingestion between."""
+    engine = Engine()
+    for queue in ("q1", "q2", "q3"):
+        handled_calls(engine, queue, 10)
+    at_ms = BASE_MS + 600_000
+
+    class Ticking(Clock):
+        def __call__(self) -> float:
+            self.now += 0.01
+            return self.now
+
+    order: list[str] = []
+
+    def observe(seconds: float) -> None:
+        order.append("hold")
+        if len(order) == 3:  # the last step of searches, which publishes the evaluation
+            asyncio.get_running_loop().call_soon(order.append, "batch")
+
+    served = Exposition(
+        engine.evaluation, 0.25, lambda: at_ms, Ticking(), observe_hold=observe, step_s=0.015
+    )
+    await served.metrics()
+    assert order == ["hold", "hold", "hold", "batch", "hold"]
