@@ -293,9 +293,10 @@ def agents_required(
     target of 1.0 is never met exactly, so that is what it then returns). Erlang A
     starts from ``hint`` (``staffing_hint``: the last scrape's answer moved with the
     load, usually right or one off: two or three evaluations) or else from Erlang C's
-    answer, which abandons only lower, and gallops from there: it never probes the deeply overloaded staffings whose
-    long queues cost the most. The answer does not depend on where it starts (the
-    service level only grows with agents), only the cost does.
+    answer, which abandons only lower, and gallops from there: it never probes the
+    deeply overloaded staffings whose long queues cost the most. The answer does not
+    depend on where it starts (the service level only grows with agents), only the
+    cost does.
     """
     if rate <= 0:
         return 0
