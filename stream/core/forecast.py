@@ -184,67 +184,60 @@ def _kummer(b: float, z: float) -> tuple[float, float]:
     """A(b, z) = Σ_{k≥0} z^k / ((b+1)…(b+k)) as (log L, A / e^L), L the log of the
     largest term (at k = ⌊z − b⌋): long queues' terms pass 1e308.
 
-    Summed outwards from the largest term, where the ratios z/(b+k) fall below 1 one
-    way and (b+k)/z the other, each way until the rest, below the last term times
-    r/(1 − r) for its next ratio r, no longer counts.
+    Summed outwards from the largest term: ratios z/(b+k) one way, (b+k)/z the other.
     """
     peak = math.floor(z - b) if z > b else 0
     centre = b + peak
-    total = term = 1.0
-    k = centre
-    while True:
-        for _ in range(_CHUNK):
-            k += 1.0
-            term *= z / k
-            total += term
-        ratio = z / (k + 1.0)
-        if term * ratio < _EPS * total * (1.0 - ratio):
-            break
+    total = _rising(z, centre + 1.0, math.inf, 1.0)
     if not peak:
         return 0.0, total
-    term, k, left = 1.0, centre, peak
-    while left > 0:
-        for _ in range(min(_CHUNK, left)):
-            term *= k / z
-            total += term
-            k -= 1.0
-        left -= _CHUNK
-        ratio = k / z
-        if term * ratio < _EPS * total * (1.0 - ratio):
-            break
+    total = _falling(centre, z, peak, total)
     return peak * math.log(z) - (math.lgamma(centre + 1.0) - math.lgamma(b + 1.0)), total
 
 
 def _free(agents: int, load: float) -> tuple[float, float]:
     """F = Σ_{k=1..n} n! / ((n−k)! load^k), π(n − k)/π(n), as (log L, F / e^L): the
     same outward summation as ``_kummer``, from the largest term (k = ⌊n + 1 − load⌋),
-    ratios j/load one way and load/j the other."""
+    ratios j/load for j = n − peak down to 1, and load/j for j = n − peak + 1 up."""
     peak = min(agents, math.floor(agents + 1 - load)) if agents + 1 > load else 0
-    total, term, j, left = 0.0, 1.0, float(agents - peak), agents - peak
-    while left > 0:  # k = peak + 1, ..., n: ratios j / load for j = n − peak down to 1
-        for _ in range(min(_CHUNK, left)):
-            term *= j / load
-            total += term
-            j -= 1.0
-        left -= _CHUNK
-        ratio = j / load
-        if term * ratio < _EPS * total * (1.0 - ratio):
-            break
+    total = _falling(float(agents - peak), load, agents - peak, 0.0)
     if not peak:
         return 0.0, total
-    total += 1.0
-    term, j, left = 1.0, float(agents - peak + 1), peak - 1
-    while left > 0:  # k = peak − 1, ..., 1: ratios load / j for j = n − peak + 1 up
-        for _ in range(min(_CHUNK, left)):
-            term *= load / j
-            total += term
-            j += 1.0
-        left -= _CHUNK
-        ratio = load / j
-        if term * ratio < _EPS * total * (1.0 - ratio):
-            break
+    total = _rising(load, float(agents - peak + 1), peak - 1, total + 1.0)
     log_peak = math.lgamma(agents + 1) - math.lgamma(agents - peak + 1) - peak * math.log(load)
     return log_peak, total
+
+
+def _rising(scale: float, x: float, count: float, total: float) -> float:
+    """``total`` plus up to ``count`` terms, each the last times scale / x for
+    x, x + 1, …, ratios that only fall: stopped once the rest, below the last term
+    times r/(1 − r) for the next ratio r, no longer counts."""
+    term = 1.0
+    while count > 0:
+        for _ in range(min(_CHUNK, count)):
+            term *= scale / x
+            total += term
+            x += 1.0
+        count -= _CHUNK
+        ratio = scale / x
+        if term * ratio < _EPS * total * (1.0 - ratio):
+            break
+    return total
+
+
+def _falling(x: float, scale: float, count: int, total: float) -> float:
+    """``_rising``'s mirror: terms each the last times x / scale for x, x − 1, …"""
+    term = 1.0
+    while count > 0:
+        for _ in range(min(_CHUNK, count)):
+            term *= x / scale
+            total += term
+            x -= 1.0
+        count -= _CHUNK
+        ratio = x / scale
+        if term * ratio < _EPS * total * (1.0 - ratio):
+            break
+    return total
 
 
 def _erlang_c_required(

@@ -22,6 +22,14 @@ class Clock:
         return self.now
 
 
+class Ticking(Clock):
+    """A clock 10 ms on at every reading: each search takes a step's time."""
+
+    def __call__(self) -> float:
+        self.now += 0.01
+        return self.now
+
+
 def exposition(interval_s: float = 0.25):
     engine, clock, asked = Engine(), Clock(), []
 
@@ -108,11 +116,6 @@ async def test_searches_run_in_steps_with_ingestion_between_and_scrapes_share_th
     at_ms = BASE_MS + 600_000
     expected = render_text(twin.families(at_ms))
 
-    class Ticking(Clock):
-        def __call__(self) -> float:
-            self.now += 0.01
-            return self.now
-
     holds: list[float] = []
 
     def observe(seconds: float) -> None:
@@ -139,12 +142,6 @@ async def test_a_body_after_searches_in_steps_waits_for_the_batch_their_end_let_
     for queue in ("q1", "q2", "q3"):
         handled_calls(engine, queue, 10)
     at_ms = BASE_MS + 600_000
-
-    class Ticking(Clock):
-        def __call__(self) -> float:
-            self.now += 0.01
-            return self.now
-
     order: list[str] = []
 
     def observe(seconds: float) -> None:
