@@ -33,6 +33,14 @@ from .durable import Record, RocksMirror
 from .values import EVALUATED, LIVE, HeldSlice
 
 
+def _plain(store: MutableMapping[bytes, Any]) -> MutableMapping[bytes, Any]:
+    """The dict inside Faust's memory store, which the store's mapping methods reach
+    through two Python calls each (``FastUserDict``): a batch gets, puts and walks keys
+    several times per event. Any other store is used as it is."""
+    inner = getattr(store, "data", None)
+    return inner if type(inner) is dict else store
+
+
 class TableState:
     """One Faust table seen as ``key → (partition, *value)`` with explicit partitions.
 
@@ -49,7 +57,9 @@ class TableState:
         self.mirror = RocksMirror.of(table)
         #: key → value (or restored bytes): the memory store itself, or with RocksDB
         #: the owned partitions loaded from its files after each recovery.
-        self.data: MutableMapping[bytes, Any] = {} if self.mirror is not None else table.data
+        self.data: MutableMapping[bytes, Any] = (
+            {} if self.mirror is not None else _plain(table.data)
+        )
         self._changed: dict[bytes, tuple[int, tuple | None]] = {}  # key → (partition, value)
 
     def get(self, key: str) -> tuple | None:
