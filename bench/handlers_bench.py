@@ -27,6 +27,7 @@ import gc
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from worker_bench import generate
 
 from stream.runtime.gc_tuning import tune_gc
 from stream.runtime.kafka_settings import KafkaSettings
+from stream.runtime.partitioner import default_partition
 from stream.runtime.transport import memoized
 from stream.runtime.worker import Worker, WorkerSettings
 from stream.sim import FaultCounts
@@ -64,8 +66,8 @@ class Recorder:
         self.facts_topic = facts_topic
         self.facts: list[tuple[int, bytes | None, bytes]] = []  # (partition, key, value)
         self.changelog_records = 0
-        # Kafka's default partitioner, remembered as the transport's producer does.
-        self._partition_of = memoized(lambda key: (murmur2(key) & 0x7FFFFFFF) % PARTITIONS)
+        # Kafka's default partitioner, remembered, as the transport's producer has it.
+        self._partition_of = memoized(partial(default_partition, PARTITIONS))
 
     async def key_partitions(self, topic: str) -> Any:
         return self._partition_of

@@ -37,6 +37,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import Any
 
 import faust
@@ -48,6 +49,7 @@ from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
 
 from ..core.errors import CxkpiError
+from .partitioner import default_partition
 
 __all__ = [
     "EXIT_UNDECODABLE",
@@ -70,7 +72,7 @@ EXIT_UNDECODABLE = 65
 #: How many records a search for the undecodable batch reads per partition at most.
 LOCATE_LIMIT = 100_000
 #: Keys whose partition ``key_partitions`` remembers per topic before it starts over:
-#: routes repeat (queues, teams, the pipeline), and aiokafka's murmur2 is pure Python.
+#: routes repeat (queues, teams, the pipeline), and murmur2 is pure Python.
 KEY_MEMO = 100_000
 #: What installs the codecs aiokafka knows (they all come from cramjam).
 KNOWN_CODECS = ("gzip", "snappy", "lz4", "zstd")
@@ -389,9 +391,9 @@ class Producer(driver.Producer):
         return futures
 
     async def key_partitions(self, topic: str) -> Callable[[bytes], int]:
-        """Where ``send`` would put a record of ``topic`` with a key: aiokafka's own
-        partitioner over the topic's partitions (pinned: aiokafka 0.14), once its
-        metadata is known. The facts messages carry many routes each, and a route
+        """Where ``send`` would put a record of ``topic`` with a key: Kafka's default
+        partitioner (partitioner.py, equal to aiokafka's) over the topic's partitions,
+        once its metadata is known. The facts messages carry many routes each, and a route
         must stay in the partition its key has always picked, where its slice lives.
         The same function while the topic's partition count stays, remembering keys."""
         producer = self._ensure_producer()
@@ -399,10 +401,7 @@ class Producer(driver.Producer):
         count = len(producer.client.cluster.partitions_for_topic(topic) or ())
         held = self._partitioners.get(topic)
         if held is None or held[0] != count:
-            held = self._partitioners[topic] = (
-                count,
-                memoized(lambda key: producer._partition(topic, None, key, None, key, None)),
-            )
+            held = self._partitioners[topic] = (count, memoized(partial(default_partition, count)))
         return held[1]
 
 
