@@ -113,8 +113,8 @@ class TimeParser:
     their first 16 characters (``2026-11-24T10:15``) and every minute reuses the same
     tails (``:07.394Z``: 60,000 of them with milliseconds and one offset): with the
     minute's date and the tail each checked and converted once, a new timestamp costs
-    two lookups. Each cache starts over when full, so memory stays bounded whatever
-    arrives.
+    two lookups, and a new tail of that common shape a few string checks. Each cache
+    starts over when full, so memory stays bounded whatever arrives.
     """
 
     __slots__ = ("_minutes", "_tails", "_times")
@@ -136,17 +136,21 @@ class TimeParser:
         minute_ms = self._minutes.get(text[:16])
         rest_ms = None if minute_ms is None else self._tails.get(text[16:])
         if rest_ms is None:
-            tail = _AFTER_MINUTE.fullmatch(text, 16) if minute_ms is not None else None
-            if tail is None:
+            if minute_ms is None:
                 minute_ms, rest_ms = _parse(text)
                 if len(self._minutes) >= self.SIZE:
                     self._minutes.clear()
                 self._minutes[text[:16]] = minute_ms
             else:
-                try:
-                    rest_ms = _seconds_and_offset_ms(text, *tail.groups())
-                except ValueError:
-                    return parse_time(text)  # raises with parse_time's own message
+                rest_ms = _utc_millis_tail(text)
+                if rest_ms is None:
+                    tail = _AFTER_MINUTE.fullmatch(text, 16)
+                    if tail is None:
+                        return parse_time(text)  # raises with parse_time's own message
+                    try:
+                        rest_ms = _seconds_and_offset_ms(text, *tail.groups())
+                    except ValueError:
+                        return parse_time(text)
             if len(self._tails) >= self.TAILS:
                 self._tails.clear()
             self._tails[text[16:]] = rest_ms
@@ -155,6 +159,20 @@ class TimeParser:
             self._times.clear()
         self._times[text] = time_ms
         return time_ms
+
+
+def _utc_millis_tail(text: str) -> int | None:
+    """``_seconds_and_offset_ms`` of a ``date-time`` ending ``:SS.sssZ``, the tail
+    nearly every producer writes, read without the regular expression (a worker
+    catching up meets a new tail in most events until its cache is full); None for
+    any other tail, a leap second included."""
+    if len(text) != 24 or text[16] != ":" or text[19] != "." or text[23] not in "Zz":
+        return None
+    seconds, millis = text[17:19], text[20:23]
+    digits = seconds + millis
+    if not (digits.isascii() and digits.isdecimal()) or seconds > "59":
+        return None
+    return int(seconds) * 1000 + int(millis)
 
 
 def _leap(year: int) -> bool:

@@ -233,6 +233,28 @@ def test_the_caching_parser_agrees_with_parse_time_on_anything(text: str) -> Non
     assert outcome(parser, text) == outcome(parse_time, text)
 
 
+#: Tails of ``:SS.sssZ``'s length with what may look like digits, and leap seconds.
+_TAILS = st.text(alphabet="0123456789569.:Zz+\u0662\u00b2\uff15", min_size=8, max_size=8)
+
+
+@given(
+    st.one_of(
+        _mutations(),
+        _TAILS.map(lambda tail: "2026-12-01T10:00" + tail),
+        st.sampled_from(["2026-12-01T10:00:60.999Z", "2026-12-01T10:00:59.999z"]),
+    )
+)
+@example("2026-12-01T10:00:0\u0662.123Z")
+@example("2026-12-01T10:00:61.000Z")
+def test_a_new_tail_in_a_known_minute_reads_as_parse_time(text: str) -> None:
+    """The minute cached, the tail not: ``:SS.sssZ`` is read without the regular
+    expression, anything else with it, and both as parse_time reads them."""
+    parser = TimeParser()
+    outcome(parser, text[:16] + ":00Z")
+    assert outcome(parser, text) == outcome(parse_time, text)
+    assert outcome(parser, text) == outcome(parse_time, text)
+
+
 def test_the_caches_stay_bounded_and_exact() -> None:
     parser = TimeParser()
     base = parse_time("2026-12-01T00:00:00Z")
