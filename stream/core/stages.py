@@ -163,7 +163,16 @@ def live_changes(ref: str, before: Descriptor | None, after: Descriptor | None) 
         return []
     if type(before) is not AgentPresence and type(after) is not AgentPresence:
         return _queue_live_changes(ref, before, after)
-    old, new = split_live(before), split_live(after)
+    new = split_live(after)
+    if (
+        type(before) is AgentPresence
+        and type(after) is AgentPresence
+        and before.queues == after.queues
+        and before.team == after.team
+    ):  # a change of state (every part holds it) in the same queues and team: every
+        # route's part changed, and only after's need be made (most agent events)
+        return [(route, _new(Fact, (LIVE, (ref, new[route]), 0, 0, 1))) for route in sorted(new)]
+    old = split_live(before)
     return [
         (route, _new(Fact, (LIVE, (ref, new.get(route)), 0, 0, 1)))
         for route in sorted(old.keys() | new.keys())
