@@ -167,7 +167,8 @@ def decode_routes(key: bytes | None, raw: bytes) -> Routed:
 
 
 def _rows(items: list[tuple[tuple, Fact]]) -> list[tuple]:
-    return [(i, *fact) if fact[0] != LIVE else (i, *_flat_fact(fact)) for i, fact in items]
+    # ``(i,) + fact`` makes one plain tuple, where ``(i, *fact)`` builds a list first.
+    return [(i,) + fact if fact[0] != LIVE else (i, *_flat_fact(fact)) for i, fact in items]  # noqa: RUF005
 
 
 def _items(rows: list[tuple]) -> list[tuple[tuple, Fact]]:
