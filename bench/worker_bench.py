@@ -16,9 +16,9 @@ One run, one broker (an embedded Tansu unless --broker), one set of topics:
    cx_events_total and cx_events_invalid_total reaches N and every
    cx_consumer_lag_messages sample is 0. /metrics is polled every
    --drain-poll-interval (0.5 s) until the end is near (90 % counted, 90 % read, or due
-   before the next poll at the rate so far), then as in the steady phase; the time of
-   the poll before the end is printed too, so a drain whose end a coarse poll saw late
-   shows it.
+   before the next poll at the rate so far), then one poll after the other, no closer
+   than the worker's render interval (0.25 s); the time of the poll before the end is
+   printed too, so a drain whose end a coarse poll saw late shows it.
 4. Latency: the steady phase's events are produced at a paced --steady-rate (2,000/s)
    for --steady-seconds while /metrics is polled every --poll-interval, but never more
    often than scrape time / --scrape-share (a scrape runs on the worker's event loop).
@@ -67,6 +67,7 @@ from stream.core.timeutil import format_time  # noqa: E402
 from stream.runtime.broker import EmbeddedBroker, free_port  # noqa: E402
 from stream.runtime.kafka_settings import KafkaSettings  # noqa: E402
 from stream.runtime.producer import EventProducer, ensure_topics  # noqa: E402
+from stream.runtime.worker import WorkerSettings  # noqa: E402
 from stream.sim import FaultCounts, SimSettings  # noqa: E402
 from stream.sim.generate import iter_events  # noqa: E402
 
@@ -77,6 +78,9 @@ PROBE_RE = re.compile(r'^cx_contacts_waiting\{[^}]*queue="bench-probe-(\d+)"[^}]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 Message = tuple[str, bytes | None, bytes]  # logical topic, key, value
+
+#: How often a worker evaluates at most (its --render-interval default).
+RENDER_INTERVAL_S = WorkerSettings.render_interval_s
 
 
 # -- events ---------------------------------------------------------------------------
@@ -697,8 +701,15 @@ async def drain(
         if not near and last is not None and before is not None:
             rate = (last.count - before.count) / max(last.received - before.received, 1e-3)
             near = last.count + 1.5 * rate * args.drain_poll_interval >= count
-        interval = args.poll_interval if near else args.drain_poll_interval
-        await asyncio.sleep(max(interval, took / args.scrape_share) - took)
+        if near:
+            # A scrape in a drain waits for the batches between its holds, so it takes
+            # 0.2-0.6 s; holding polls to --scrape-share of that saw ends up to 3 s
+            # late (bench/README.md, 2026-12-07 fourth). Near the end the polls follow
+            # each other, no closer than the worker's render interval: what a
+            # wallboard refreshing that often costs it.
+            await asyncio.sleep(max(RENDER_INTERVAL_S - took, 0.0))
+        else:
+            await asyncio.sleep(max(args.drain_poll_interval, took / args.scrape_share) - took)
     got = last.count if last else 0
     raise SystemExit(f"worker reflected {got:,.0f} of {count:,} within {args.timeout:g} s")
 
@@ -904,9 +915,9 @@ def main() -> None:
         "--drain-poll-interval",
         type=float,
         default=0.5,
-        help="while draining N, seconds, until the end is near (then --poll-interval; "
-        "default 0.5: a drain of 50,000 takes 2-4 s, and its end is seen up to one "
-        "coarse poll late when stage 2's counts jump)",
+        help="while draining N, seconds, until the end is near (then the worker's render "
+        "interval; default 0.5: a drain of 50,000 takes 2-4 s, and its end is seen up to "
+        "one coarse poll late when stage 2's counts jump)",
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="per phase, seconds")
     parser.add_argument("--seed", type=int, default=1)
