@@ -33,7 +33,9 @@ class TextWriter:
     A worker writes a page per render interval, mostly of the same series: their
     ``{name="value",…}`` texts (sorted, escaped) are kept per family and label values,
     for as long as the series is on the pages, and with them the series' last value
-    and the lines written for it. Between two scrapes most series do not change (about
+    and the lines written for it, as bytes: a page joined as text would be encoded
+    whole on every render, and slowly, since one non-ASCII character (a help text's
+    "×") makes all of it wide text. Between two scrapes most series do not change (about
     three quarters of the histograms in ``bench/scrape_bench.py``'s centre), and their
     lines, a histogram's twenty-odd buckets above all, are written again as they were.
     What a page holds does not depend on the pages before it.
@@ -44,7 +46,7 @@ class TextWriter:
         self._series: dict[str, dict[tuple, tuple]] = {}
 
     def render(self, families: Iterable[Family]) -> bytes:
-        out: list[str] = []
+        out: list[bytes] = []
         write = out.append
         previous, self._series = self._series, {}
         for family in families:
@@ -55,7 +57,7 @@ class TextWriter:
                 name = family.name
                 kind = kind if kind == "histogram" else "gauge"
             help_text = family.help.replace("\\", r"\\").replace("\n", r"\n")
-            write(f"# HELP {name} {help_text}\n# TYPE {name} {kind}\n")
+            write(f"# HELP {name} {help_text}\n# TYPE {name} {kind}\n".encode())
             names = family.labels
             order = sorted(range(len(names)), key=names.__getitem__)  # labels by name
             heads = [f'{names[i]}="' for i in order]
@@ -73,10 +75,10 @@ class TextWriter:
                 held = known.get(labels)
                 if held is None or not _same(held[1], value):
                     start = head(labels) if held is None else held[0]
-                    held = (start, value, lines(start, value))
+                    held = (start, value, lines(start, value).encode())
                 kept[labels] = held
                 write(held[2])
-        return "".join(out).encode()
+        return b"".join(out)
 
 
 def _same(last: object, value: object) -> bool:
