@@ -21,7 +21,7 @@ from .catalog import SPECS
 from .config import Config
 from .events import AGENT_STATES, OPEN_TICKET_STATUSES
 from .forecast import agents_required, estimated_wait_seconds, significant, staffing_hint
-from .gauges import Gauges, LiveSet, Summaries, TeamAgent
+from .gauges import Gauges, LiveSet, Summaries
 from .health import Health
 from .labels import OTHER
 from .surveys import UNKNOWN
@@ -233,7 +233,7 @@ class Evaluator:
             out[name].extend(values)
         _live_gauges(out, shape, gauges, at_ms)
         forecast = _forecast(out, contact_windows, gauges, at_ms)
-        _teams(out, aggregates, gauges.team_agents, team_windows, at_ms)
+        _teams(out, aggregates, gauges.teams, team_windows, at_ms)
         _health(out, health, self.caps, at_ms)
         _config(out, shape.queues, config)
         searches.reverse()  # ``step`` pops from the end: the series' order
@@ -589,22 +589,26 @@ def _survey(out: dict, labels: tuple, series: Series, windows, aggregates: Aggre
 
 
 def _teams(
-    out: dict, aggregates: Aggregates, agents: list[TeamAgent], windows: dict, at_ms: int
+    out: dict,
+    aggregates: Aggregates,
+    agents: dict[tuple[str, bool], list[int]],
+    windows: dict,
+    at_ms: int,
 ) -> None:
     """Occupancy adds the state each agent is in now, clipped to the window: per team
-    and state, the times the agents entered it, sorted, so that a window takes two
-    bisections, not a pass over a large centre's agents per window."""
+    and state, the times the agents entered it (kept sorted by the live summaries),
+    so that a window takes two bisections, not a pass over a large centre's agents."""
     now = minute_of(at_ms)
     starts = [(name, (now - length + 1) * MINUTE_MS) for name, length in MINUTE_WINDOWS]
     starts.append(("today", aggregates.days.midnight_ms(at_ms)))
     entered: dict[str, tuple[list[int], list[int]]] = {}  # team → (busy, available) since
     team_label = aggregates.teams.view()
-    for state, team, since in agents:
+    for (team, available), sinces in sorted(agents.items()):
         team = team_label(team)
         pair = entered.get(team)
         if pair is None:
             pair = entered[team] = ([], [])
-        pair[state == "available"].append(since)
+        pair[available].extend(sinces)
     ongoing: dict[str, dict[str, list[int]]] = {}  # team → window → [busy, available]
     for team, pair in entered.items():
         spans = [_SinceSpans(since) for since in pair]

@@ -71,12 +71,6 @@ class LiveSet:
 JOURNAL_MIN = 64
 
 
-class TeamAgent(NamedTuple):
-    state: str
-    team: str
-    since: int
-
-
 class Summary:
     """What one ``LiveSet`` contributes to the gauges, at any evaluation time."""
 
@@ -87,7 +81,7 @@ class Summary:
         "deadlines",
         "serving",
         "source",
-        "team_agents",
+        "teams",
         "tickets",
         "version",
         "waiting",
@@ -100,7 +94,8 @@ class Summary:
         #: (queue, the agent's other queues) → sorted since of the agents serving it
         #: (OCCUPANCY_STATES), for sharing each among the queues it serves.
         self.serving: dict[tuple[str, tuple[str, ...]], list[int]] = {}
-        self.team_agents: list[TeamAgent] = []
+        #: (team, available or not) → sorted since of its agents in OCCUPANCY_STATES
+        self.teams: dict[tuple[str, bool], list[int]] = {}
         self.tickets: dict[tuple[str, str, str], int] = {}  # (queue, priority, status)
         self.deadlines: dict[tuple[str, str], list[float]] = {}  # unreplied, sorted
         self._targets = {
@@ -113,6 +108,7 @@ class Summary:
             *self.waiting.values(),
             *self.agents.values(),
             *self.serving.values(),
+            *self.teams.values(),
             *self.deadlines.values(),
         ):
             times.sort()
@@ -141,8 +137,6 @@ class Summary:
         for where, key, value in self._parts(descriptor):
             if where is self.tickets:
                 self.tickets[key] = self.tickets.get(key, 0) + 1
-            elif where is self.team_agents:
-                self.team_agents.append(value)
             else:
                 times = where.get(key)
                 if times is None:
@@ -160,8 +154,6 @@ class Summary:
                     self.tickets[key] = left
                 else:
                     del self.tickets[key]
-            elif where is self.team_agents:
-                self.team_agents.remove(value)
             else:
                 times = where[key]
                 del times[bisect_left(times, value)]
@@ -183,7 +175,7 @@ class Summary:
                 if busy:
                     parts += ((self.serving, (queues[0], queues[1:]), since),)
             if team is not None and busy:
-                parts += ((self.team_agents, None, TeamAgent(state, team, since)),)
+                parts += ((self.teams, (team, state == "available"), since),)
             return parts
         queue, priority, status, replied, active_ms, active_since = descriptor
         count = (self.tickets, (queue, priority, status), None)
@@ -217,7 +209,9 @@ class Gauges(NamedTuple):
     agent_queues: set[str]
     tickets: dict[tuple[str, str, str], int]
     overdue: dict[tuple[str, str], int]
-    team_agents: list[TeamAgent]  # not stale
+    #: (team, available or not) → since of its agents in OCCUPANCY_STATES, not stale:
+    #: each summary's part sorted (raw team names: occupancy's label cap is its own)
+    teams: dict[tuple[str, bool], list[int]]
 
     def serving_agents(self) -> dict[str, float]:
         """Agents serving each queue now, an agent among k queues counting 1/k.
@@ -246,7 +240,7 @@ class Summaries:
     ) -> Gauges:
         held, config = self._held, self.config
         current: dict[int, Summary] = {}
-        gauges = Gauges({}, {}, {}, set(), {}, {}, [])
+        gauges = Gauges({}, {}, {}, set(), {}, {}, {})
         cutoff = at_ms - stale_ms
         for live_set in live:
             summary = held.get(id(live_set))
@@ -292,4 +286,8 @@ def _combine(
         if late:
             key = (label(queue), priority)
             overdue[key] = overdue.get(key, 0) + late
-    gauges.team_agents.extend(a for a in summary.team_agents if a.since >= cutoff)
+    teams = gauges.teams
+    for key, sinces in summary.teams.items():
+        first = bisect_left(sinces, cutoff)
+        if first < len(sinces):
+            teams.setdefault(key, []).extend(sinces[first:])

@@ -164,7 +164,7 @@ def summary_fields(summary: Summary) -> tuple:
         summary.waiting,
         summary.agents,
         summary.serving,
-        sorted(summary.team_agents),
+        summary.teams,
         summary.tickets,
         summary.deadlines,
     )
