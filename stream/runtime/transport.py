@@ -391,10 +391,12 @@ class Producer(driver.Producer):
         return futures
 
     async def key_partitions(self, topic: str) -> Callable[[bytes], int]:
-        """Where ``send`` would put a record of ``topic`` with a key: Kafka's default
-        partitioner (partitioner.py, equal to aiokafka's) over the topic's partitions,
-        once its metadata is known. The facts messages carry many routes each, and a route
-        must stay in the partition its key has always picked, where its slice lives.
+        """Where Kafka's default partitioner puts a record of ``topic`` with a key
+        (partitioner.py, equal to aiokafka's ``DefaultPartitioner``; always that one,
+        whatever Faust's ``producer_partitioner`` says, so every worker agrees), over
+        the topic's partitions once its metadata is known. The facts messages carry
+        many routes each, and a route must stay in the partition its key has always
+        picked, where its slice lives.
         The same function while the topic's partition count stays, remembering keys."""
         producer = self._ensure_producer()
         await producer.client._wait_on_metadata(topic)  # what send() does first
