@@ -28,8 +28,8 @@ from .stages import (
     Output,
     QueueStage,
     Slice,
+    Tally,
     empty_slice,
-    invalid_output,
     union,
 )
 
@@ -96,10 +96,14 @@ class Engine:
         stage, records = self.entities, self.records
         steps: list[list[Output]] = []
         outcomes: list[str] = []
+        tally = Tally()
+        offset = self._offsets[EVENTS]  # each message's, as _number gives them
         clock = 0
         for event, clock_ms in batch:
+            offset += 1
             if isinstance(event, Invalid):
-                steps.append([invalid_output(event.topic or topic or "unknown", event.reason)])
+                tally.invalid(offset, event.topic or topic or "unknown", event.reason)
+                steps.append([])
                 outcomes.append(INVALID)
                 continue
             clock = max(clock, clock_ms)
@@ -108,9 +112,15 @@ class Engine:
             step = stage.step(event, ref, records.get(ref), clock_ms, self.caps)
             if step.record is not None:
                 records[ref] = step.record
+            tally.event(offset, event, step.outcome)
             steps.append(step.outputs)
             outcomes.append(step.outcome)
-        self._fold(self._number(EVENTS, steps), clock)
+        grouped = self._number(EVENTS, steps)
+        counted = tally.output(EVENTS)
+        if counted is not None:
+            route, ident, fact = counted
+            grouped[route] = [(ident, fact)]
+        self._fold(grouped, clock)
         return outcomes
 
     def _number(self, source: str, steps: list[list[Output]]) -> dict[str, list]:

@@ -59,8 +59,12 @@ AGENT_TIME = "agent_time"
 # Only for the opt-in agents view (agents_view.py): agent ids are personal data and
 # never become a metric label.
 AGENT_HANDLED = "agent_handled"
-# Pipeline health of one message, labels (topic, type or reason, outcome): counted
-# where the route "h:" lands, so one worker exports each health series.
+# Pipeline health, counted where the route "h:" lands, so one worker exports each
+# health series. A batch's counts from one source (``stages.Tally``), labels (offsets,
+# each message's (topic, type or reason, outcome), newest event time per topic):
+PIPELINE_TALLY = "pipeline_tally"
+# One message's count, labels (topic, type or reason, outcome): what a worker sent
+# before tallies, still counted when read.
 PIPELINE = "pipeline"
 # Not a fact but rides with them to stage 2: an entity's live descriptor changed,
 # labels (entity ref, descriptor or None). See ``stages.live_changes``.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 
 
 class Health:
@@ -19,20 +20,28 @@ class Health:
         self.unmatched: Counter[tuple[str, str]] = Counter()  # (topic, type)
         self.newest_ms: dict[str, int] = {}
 
-    def count(self, topic: str, type_: str, time_ms: int, outcome: str) -> None:
-        """Count one valid event by what stage 1 did with it (see ``stages``)."""
-        self.events[(topic, type_)] += 1
-        if outcome == "future":  # clock skew: not even its time counts
-            self.future[topic] += 1
-            return
-        if time_ms > self.newest_ms.get(topic, -1):
-            self.newest_ms[topic] = time_ms
-        if outcome == "late":
-            self.late[topic] += 1
-        elif outcome == "duplicate":
-            self.duplicate[topic] += 1
-        elif outcome == "unmatched":
-            self.unmatched[(topic, type_)] += 1
+    def tally(self, labels: Iterable[tuple[str, str, str]], newest: Mapping[str, int]) -> None:
+        """Count messages by their labels: (topic, type, what stage 1 did with the
+        event) for a valid one (see ``stages``), (topic, reason, "invalid") for one that
+        did not decode or validate. ``newest``: the newest time of the events counted
+        per topic, clock skew (outcome "future") left out."""
+        for (topic, what, outcome), n in Counter(labels).items():
+            if outcome == "invalid":
+                self.invalid[(topic, what)] += n
+                continue
+            self.events[(topic, what)] += n
+            if outcome == "future":
+                self.future[topic] += n
+            elif outcome == "late":
+                self.late[topic] += n
+            elif outcome == "duplicate":
+                self.duplicate[topic] += n
+            elif outcome == "unmatched":
+                self.unmatched[(topic, what)] += n
+        newest_ms = self.newest_ms
+        for topic, ms in newest.items():
+            if ms > newest_ms.get(topic, -1):
+                newest_ms[topic] = ms
 
     def merge(self, other: Health) -> None:
         """Add another worker partition's counters (the exporter sums what it owns)."""

@@ -18,6 +18,9 @@ changes to the changelog, entity records (each with the offset of its last event
 before progress marks, and only then are the offsets committed. A redelivered event is
 skipped by the progress mark or its entity's offset; outputs sent again carry the same
 ids ``(source partition, offset, ordinal)``, and every slice skips ids it has applied.
+The pipeline-health counts go as one tally per source partition and batch, which
+names each message's offset: the health route counts only offsets past its mark,
+however a source is cut into batches when read again (``stages.Tally``).
 """
 
 from __future__ import annotations
@@ -52,8 +55,8 @@ from ..core.stages import (
     QueueStage,
     RouteCaps,
     Slice,
+    Tally,
     empty_slice,
-    invalid_output,
     ordinals,
     union,
 )
@@ -360,6 +363,7 @@ class Worker:
         dead: list[Any] = []
         admitted: set[tuple[str, int]] = set()  # source partitions whose caps grew
         decode = self.decoder.decode_message
+        tallies: dict[str, Tally] = {}  # source → its pipeline counts
         topic, partition, done = "", -1, -1
         for message in batch:  # a partition's messages come together, in order
             if message.partition != partition or message.topic != topic:
@@ -370,6 +374,9 @@ class Worker:
                     mark = entities.get(f"{PROGRESS}{topic}/{partition}")
                     done = -1 if mark is None else mark.offset
                 source = f"{topic}/{partition}"
+                tally = tallies.get(source)
+                if tally is None:
+                    tally = tallies[source] = Tally()
                 logical = self.source_names[topic]
                 caps = self._source_caps(tp)
             offset = message.offset
@@ -379,20 +386,25 @@ class Worker:
             decoded = decode(message.value, message.headers, logical)
             if type(decoded) is Invalid:
                 dead.append(self._dead_letter(message, decoded))
-                step_outputs = [invalid_output(decoded.topic or logical, decoded.reason)]
-            else:
-                if caps.admit(decoded):
-                    admitted.add(tp)
-                ref = stage.ref(decoded)
-                held = records.get(ref) or entities.get(ref)
-                if held is not None and held.offset >= offset:
-                    continue  # applied before a crash; its outputs were delivered then
-                step = stage.step(decoded, ref, held.record if held else None, clock, caps)
-                if step.record is not None:
-                    records[ref] = _new(HeldRecord, (partition, offset, step.record))
-                step_outputs = step.outputs
-            for ordinal, (route, fact) in enumerate(step_outputs):  # ordinals(), inlined
+                tally.invalid(offset, decoded.topic or logical, decoded.reason)
+                continue
+            if caps.admit(decoded):
+                admitted.add(tp)
+            ref = stage.ref(decoded)
+            held = records.get(ref) or entities.get(ref)
+            if held is not None and held.offset >= offset:
+                continue  # applied before a crash; its outputs were delivered then
+            step = stage.step(decoded, ref, held.record if held else None, clock, caps)
+            if step.record is not None:
+                records[ref] = _new(HeldRecord, (partition, offset, step.record))
+            tally.event(offset, decoded, step.outcome)
+            for ordinal, (route, fact) in enumerate(step.outputs):  # ordinals(), inlined
                 outputs[route].append(((source, offset, ordinal), fact))
+        for source, tally in tallies.items():
+            counted = tally.output(source)
+            if counted is not None:
+                route, ident, fact = counted
+                outputs[route].append((ident, fact))
         self.processed.update(ends)
         await self._deliver(outputs, dead)
         for ref, value in records.items():

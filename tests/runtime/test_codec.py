@@ -104,7 +104,7 @@ def test_every_facts_message_round_trips(engine: RecordingEngine) -> None:
         (value,) = encode_routes([(route, items)])
         assert decode_routes(None, value) == [(route, items)]
         kinds.update(fact.kind for _, fact in items)
-    assert {"live", "offered", "answered", "pipeline", "customer_queued"} <= kinds
+    assert {"live", "offered", "answered", "pipeline_tally", "customer_queued"} <= kinds
 
 
 def test_a_message_carries_routes_in_order_and_splits_only_between_them(
