@@ -187,9 +187,26 @@ def wait_consistent(
             if not problems:
                 return
         time.sleep(0.5)
-    seen = counted(scrape(*workers)[0])
+    metrics = scrape(*workers)[0]
+    seen = counted(metrics)
+    if seen != len(lines):
+        problems = uncounted(metrics, lines, config)
     report = "\n".join(problems[:40])
     pytest.fail(f"counted {seen} of {len(lines)} lines; live != replay:\n{report}")
+
+
+def uncounted(metrics: Samples, lines: list[bytes], config: Config | None) -> list[str]:
+    """Which pipeline counts differ from replay's, when the totals do: where the lines
+    went missing (or twice), the first thing to know about a failed exactness test."""
+    names = ("cx_events_total", "cx_events_invalid_total")
+    replay_now = normalise(replayed(lines, time.time(), config))
+    live = {k: v for k, v in normalise(metrics).items() if k[0] in names}
+    want = {k: v for k, v in replay_now.items() if k[0] in names}
+    return [
+        f"{key[0]}{dict(key[1])}: live {live.get(key, 0):g}, replay {want.get(key, 0):g}"
+        for key in sorted(set(live) | set(want), key=str)
+        if live.get(key, 0) != want.get(key, 0)
+    ]
 
 
 async def test_live_equals_offline(broker, start_worker, topic_prefix):
