@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -101,6 +101,16 @@ class _Shape:
         )
 
 
+#: What a read gives an evaluation: (families' samples so far, the contact series'
+#: samples in order, the searches left, (agents serving each queue, channel loads)).
+_Read = tuple[
+    dict[str, list],
+    list[dict[str, list]],
+    list[tuple[_Cached, dict[str, list], tuple, tuple]],
+    tuple[dict[str, float], dict[str, dict[str, float]]],
+]
+
+
 def _merged(all_samples: list[dict[str, list]]) -> dict[str, list]:
     merged: dict[str, list] = defaultdict(list)
     for samples in all_samples:
@@ -113,30 +123,46 @@ def _merged(all_samples: list[dict[str, list]]) -> dict[str, list]:
 class Evaluation:
     """One evaluation, in steps that an event loop which also ingests can interleave.
 
-    ``Evaluator.begin`` reads the state and does all the work but the agents-required
-    searches (Erlang A, forecast.py): on a busy centre they are most of an evaluation,
-    and a search is a pure function of a few numbers copied when it began. So the
-    searches can run in later steps, with ingestion between them, and the families
-    are still those of the state at ``begin``, exactly as ``Evaluator.families`` gives
-    them in one go. A search an evaluation leaves undone is done by the next one.
+    First it reads the state (``Evaluator.begin``): the live summaries, then a series at
+    a time. A busy centre's read takes tens of milliseconds, too long to hold an event
+    loop that ingests, so ``step`` reads until its deadline and goes on at the next
+    step. The state must not change until ``reading`` is False: the caller keeps its
+    writers waiting meanwhile (the worker defers stage 2, not stage 1). Then come the
+    agents-required searches (Erlang A, forecast.py), pure functions of a few numbers
+    copied by the read, so ingestion may change the state between them. The families
+    are those of the state as read, exactly as ``Evaluator.families`` gives them in one
+    go. A search an evaluation leaves undone is done by the next one.
     """
 
-    __slots__ = ("_forecast", "_order", "_out", "_searches")
+    __slots__ = ("_forecast", "_order", "_out", "_read", "_searches")
 
-    def __init__(
-        self,
-        out: dict[str, list],
-        order: list[dict[str, list]],
-        searches: list[tuple[_Cached, dict[str, list], tuple, tuple]],
-        forecast: tuple[dict[str, float], dict[str, dict[str, float]]],
-    ) -> None:
-        self._out = out
-        self._order = order  # the contact series' samples, in the series' order
-        self._searches = searches  # (cached, its samples, labels, agents_required's inputs)
-        self._forecast = forecast  # (agents serving each queue, channel loads)
+    def __init__(self, read: Generator[None, None, _Read]) -> None:
+        self._read: Generator[None, None, _Read] | None = read
+        self._out: dict[str, list] = {}
+        self._order: list[dict[str, list]] = []  # the contact series' samples, in order
+        #: (cached, its samples, labels, agents_required's inputs)
+        self._searches: list[tuple[_Cached, dict[str, list], tuple, tuple]] = []
+        #: (agents serving each queue, channel loads)
+        self._forecast: tuple[dict[str, float], dict[str, dict[str, float]]] = ({}, {})
+
+    @property
+    def reading(self) -> bool:
+        """True until the read of the state is done: until then it must not change."""
+        return self._read is not None
 
     def step(self, deadline: float, clock: Callable[[], float]) -> bool:
-        """Search while ``clock()`` is before ``deadline``; True once none is left."""
+        """Read, then search, while ``clock()`` is before ``deadline`` (a read goes on
+        at least one part further); True once nothing is left."""
+        read = self._read
+        while read is not None:
+            try:
+                next(read)
+            except StopIteration as done:
+                self._out, self._order, self._searches, self._forecast = done.value
+                self._read = None
+                break
+            if clock() >= deadline:
+                return False
         while self._searches and clock() < deadline:
             self._search()
         return not self._searches
@@ -150,13 +176,19 @@ class Evaluation:
             cached.search = None
 
     def families(self) -> list[Family]:
-        """Every family of the catalog, in catalog order (the searches left run first)."""
+        """Every family of the catalog, in catalog order (what is left runs first)."""
+        self.step(math.inf, _never)
         while self._searches:
             self._search()
         out = self._out
         out[REQUIRED] = [sample for samples in self._order for sample in samples.get(REQUIRED, ())]
         _gaps(out, *self._forecast)
         return [Family(s.name, s.kind, s.help, s.labels, out[s.name]) for s in SPECS]
+
+
+def _never() -> float:
+    """A clock for a deadline that never comes."""
+    return 0.0
 
 
 class Evaluator:
@@ -199,12 +231,24 @@ class Evaluator:
         health: Health,
         at_ms: int,
     ) -> Evaluation:
-        """An evaluation as of ``at_ms`` whose agents-required searches are still to do:
-        after this, nothing it gives depends on the state any more (``Evaluation``)."""
+        """An evaluation as of ``at_ms``, all still to do: ``Evaluation.step`` reads the
+        state in parts, then searches."""
+        return Evaluation(self._read(all_series, live, health, at_ms))
+
+    def _read(
+        self,
+        all_series: Mapping[tuple, Series],
+        live: Iterable[LiveSet],
+        health: Health,
+        at_ms: int,
+    ) -> Generator[None, None, _Read]:
+        """The read of the state, yielding between parts (the live summaries, each
+        series, the rest): everything the evaluation needs, copied or made anew."""
         aggregates, config = self.aggregates, self.config
         out: dict[str, list] = {spec.name: [] for spec in SPECS}
         stale_ms = round(config.limits.contact_max_age_hours * HOUR_MS)
         gauges = self._summaries.gauges(live, aggregates.queues.view(), at_ms, stale_ms)
+        yield
         team_windows, contact_windows = {}, {}
         order, searches, keys, all_samples = [], [], [], []
         reused = True
@@ -224,6 +268,7 @@ class Evaluator:
                 order.append(samples)
                 if cached.search is not None:
                     searches.append((cached, samples, key[1:], cached.search))
+            yield
         shape = self._shape
         if shape is None or shape.keys != keys:
             shape = self._shape = _Shape(keys)
@@ -233,11 +278,12 @@ class Evaluator:
             out[name].extend(values)
         _live_gauges(out, shape, gauges, at_ms)
         forecast = _forecast(out, contact_windows, gauges, at_ms)
+        yield
         _teams(out, aggregates, gauges.teams, team_windows, at_ms)
         _health(out, health, self.caps, at_ms)
         _config(out, shape.queues, config)
         searches.reverse()  # ``step`` pops from the end: the series' order
-        return Evaluation(out, order, searches, forecast)
+        return out, order, searches, forecast
 
     def _series_samples(self, all_series: Mapping[tuple, Series], at_ms: int):
         """``(key, cached, samples by family, reused)`` per series, in the series' order;

@@ -10,16 +10,18 @@ written once per evaluation. A value on a wallboard is then at most one interval
 older than it could be, well inside the wallboard's own refresh.
 
 An evaluation and the writing of a body each hold the event loop: ingestion waits
-for them. So they are several holds, not one. The evaluation reads the state in one
-hold; its agents-required searches (Erlang A, most of a busy centre's evaluation, and
-pure functions of numbers copied in that first hold: ``evaluate.Evaluation``) run in
-steps of about ``step_s`` each, and the request yields between steps, so the batches
-that arrive meanwhile are applied without changing what the evaluation gives. The body
-is written in a hold of its own, after a turn for ingestion: the turn in which the
-searches' end reaches the requests waiting for them, or, when the evaluation ended in
-the hold of the request that began it, one it gives before writing. Each hold is
-reported to ``observe_hold`` (the worker's ``cx_worker_render_seconds``), so the stall
-a scrape causes is measured where it happens, not guessed from outside.
+for them. So they are many holds, not one, each of about ``step_s``, with a turn for
+ingestion between them (``evaluate.Evaluation``): first the read of the state, a part
+at a time, then the agents-required searches (Erlang A, most of a busy centre's
+evaluation, pure functions of numbers the read copied). The read must see one moment,
+so ``Gate`` keeps the writers of the state out until it ends: a batch of stage 2
+waits its turn (stage 1, which writes none of it, goes on), and a read does not begin
+while a batch of stage 2 is half applied. The body is written in a hold of its own,
+after a turn for ingestion: the turn in which the searches' end reaches the requests
+waiting for them, or, when the evaluation ended in the hold of the request that began
+it, one it gives before writing. Each hold is reported to ``observe_hold`` (the
+worker's ``cx_worker_render_seconds``), so the stall a scrape causes is measured where
+it happens, not guessed from outside.
 """
 
 from __future__ import annotations
@@ -39,6 +41,53 @@ Clock = Callable[[], float]
 STEP_S = 0.02
 
 
+class Gate:
+    """Keeps an evaluation's read of the state and the writes to that state apart.
+
+    Both span several turns of the event loop: a read goes in steps, and a write (a
+    stage-2 batch) waits for the broker before it stores. Neither holds the other up
+    longer than it must: a read waits for a write under way to end, and a write that
+    finds a read under way is the writer's to put off (the worker keeps such batches
+    and applies them when the read ends, ``no_read``).
+    """
+
+    def __init__(self) -> None:
+        self.reading = False
+        self.writing = False
+        self._read_over = asyncio.Event()
+        self._write_over = asyncio.Event()
+        self._read_over.set()
+        self._write_over.set()
+
+    def begin_read(self) -> None:
+        assert not self.writing, "a read began while the state was being written"
+        self.reading = True
+        self._read_over.clear()
+
+    def end_read(self) -> None:
+        self.reading = False
+        self._read_over.set()
+
+    def begin_write(self) -> None:
+        assert not self.reading, "a write began while the state was being read"
+        self.writing = True
+        self._write_over.clear()
+
+    def end_write(self) -> None:
+        self.writing = False
+        self._write_over.set()
+
+    async def no_read(self) -> None:
+        """Until no read is under way."""
+        while self.reading:
+            await self._read_over.wait()
+
+    async def no_write(self) -> None:
+        """Until no write is under way."""
+        while self.writing:
+            await self._write_over.wait()
+
+
 class Exposition:
     """The KPI families as of the last evaluation, and the bodies written from them."""
 
@@ -53,6 +102,7 @@ class Exposition:
         agents: Callable[[int], list] | None = None,
         observe_hold: Callable[[float], None] | None = None,
         step_s: float = STEP_S,
+        gate: Gate | None = None,
     ) -> None:
         self._evaluate, self.interval_s, self.step_s = evaluate, interval_s, step_s
         self.min_sample = min_sample
@@ -60,6 +110,7 @@ class Exposition:
         self._agents = agents  # None: the agents view is off
         self._wall_ms, self._monotonic = wall_ms, monotonic
         self._observe_hold = observe_hold
+        self.gate = gate or Gate()
         self._text = TextWriter()
         self._taken: float | None = None
         self._at_ms = 0
@@ -74,17 +125,27 @@ class Exposition:
     async def families(self) -> tuple[int, list[Family]]:
         """(evaluation time, families), evaluated again if older than the interval.
 
-        The request that finds them old reads the state in its own hold; if searches
-        are left, they go on in a task that every request meanwhile waits for (and
-        that a request going away does not cancel)."""
-        if self._searching is not None:
-            return await asyncio.shield(self._searching)
-        now = self._monotonic()
-        if self._taken is not None and now - self._taken < self.interval_s:
-            return self._at_ms, self._families
+        The request that finds them old reads the state in its own hold, once no
+        write is under way; what is left goes on in a task, a step per turn, that
+        every request meanwhile waits for (and that a request going away does not
+        cancel)."""
+        while True:
+            if self._searching is not None:
+                return await asyncio.shield(self._searching)
+            now = self._monotonic()
+            if self._taken is not None and now - self._taken < self.interval_s:
+                return self._at_ms, self._families
+            if not self.gate.writing:
+                break
+            await self.gate.no_write()  # a batch half applied: its end first
         at_ms = self._wall_ms()
-        evaluation = self._evaluate(at_ms)
-        if evaluation.step(now + self.step_s, self._monotonic):
+        self.gate.begin_read()
+        try:
+            evaluation = self._evaluate(at_ms)
+        except BaseException:
+            self.gate.end_read()
+            raise
+        if self._step(evaluation, now):
             self._publish(now, at_ms, evaluation, now)
             self._held_through = True
             return at_ms, self._families
@@ -92,21 +153,30 @@ class Exposition:
         self._searching = asyncio.ensure_future(self._search(now, at_ms, evaluation))
         return await asyncio.shield(self._searching)
 
+    def _step(self, evaluation: Evaluation, began: float) -> bool:
+        """One step of ``evaluation`` from ``began``; the gate opens once its read ends."""
+        done = evaluation.step(began + self.step_s, self._monotonic)
+        if self.gate.reading and not evaluation.reading:
+            self.gate.end_read()
+        return done
+
     async def _search(
         self, taken: float, at_ms: int, evaluation: Evaluation
     ) -> tuple[int, list[Family]]:
-        """The rest of an evaluation's searches, a step per turn of the event loop."""
+        """The rest of an evaluation, a step per turn of the event loop."""
         try:
             done = False
             while not done:
                 await asyncio.sleep(0)  # ingestion's turn
                 began = self._monotonic()
-                done = evaluation.step(began + self.step_s, self._monotonic)
+                done = self._step(evaluation, began)
                 if not done:
                     self._held(began)
             return self._publish(taken, at_ms, evaluation, began)
         finally:
             self._searching = None
+            if evaluation.reading:  # given up half read (shutdown): writes may go on
+                self.gate.end_read()
 
     def _publish(
         self, taken: float, at_ms: int, evaluation: Evaluation, hold_began: float

@@ -232,6 +232,10 @@ class Worker:
         self._walks = {name: Walk(s.sweep_every_s) for name in ("entities", "slices")}
         self._sweep_ids = 0  # the offset of the last sweep step's removals (see below)
         self._background: set[asyncio.Future] = set()
+        #: Stage-2 polls held back while an evaluation reads the slices (serving.Gate),
+        #: in order, and the task that applies them when the read ends.
+        self._deferred: list[list[Any]] = []
+        self._catching_up: asyncio.Future | None = None
         self.survivors = Survivors(s.gc_full_every_s)
         # The KPI families are written by cxkpi's text writer (export/text.py says why),
         # the worker's own two families by prometheus_client, in that order.
@@ -531,7 +535,39 @@ class Worker:
     # -- stage 2 -------------------------------------------------------------------
 
     async def on_outputs(self, batch: list[Any]) -> None:
-        """Stage 2 for one poll of facts messages (in order per partition)."""
+        """Stage 2 for one poll of facts messages (in order per partition).
+
+        A poll that comes while an evaluation reads the slices in steps (serving.py)
+        waits until the read ends, so that the read sees one moment; stage 1 goes on
+        meanwhile. Its offsets are committed only after it is applied: a checkpoint
+        applies what waits first."""
+        self._deferred.append(batch)
+        await self._apply_deferred()
+        if self._deferred and self._catching_up is None:
+            self._catching_up = asyncio.ensure_future(self._catch_up())
+
+    async def _apply_deferred(self) -> None:
+        """Apply the polls that wait, in order, while no evaluation reads."""
+        gate, deferred = self.exposition.gate, self._deferred
+        while deferred and not gate.reading:
+            gate.begin_write()
+            try:
+                await self._apply_outputs(deferred.pop(0))
+            finally:
+                gate.end_write()
+
+    async def _catch_up(self) -> None:
+        """When the read that held polls back ends, apply them, holding the consumer's
+        batch lock like any batch (never while waiting for the read)."""
+        try:
+            while self._deferred:
+                await self.exposition.gate.no_read()
+                async with self.app.consumer.batches:
+                    await self._apply_deferred()
+        finally:
+            self._catching_up = None
+
+    async def _apply_outputs(self, batch: list[Any]) -> None:
         clock = now_ms()
         stage, slices = self.queue_stage, self.slices
         touched: dict[str, HeldSlice] = {}
@@ -597,6 +633,9 @@ class Worker:
 
     async def checkpoint(self) -> None:
         """Write what changed since the last checkpoint, in checkpoint.py's order."""
+        while self._deferred:  # handled polls held back by a read: applied first
+            await self.exposition.gate.no_read()
+            await self._apply_deferred()
         await asyncio.gather(*self._background)  # housekeeping's outputs come first too
         entities, slices = self.entities, self.slices
         steps = (

@@ -17,7 +17,7 @@ from test_properties import FAST, merge, scenarios
 
 from stream.core.config import Config
 from stream.core.engine import Engine, begin_evaluation
-from stream.core.evaluate import Evaluator
+from stream.core.evaluate import Evaluation, Evaluator
 from stream.core.gauges import JOURNAL_MIN, LiveSet, Summary
 from stream.core.live import AgentPresence, OpenTicket, Waiting
 from stream.core.timeutil import MINUTE_MS, parse_time
@@ -81,11 +81,22 @@ def test_an_evaluation_in_steps_gives_the_state_at_its_start(entities, rnd):
     ingest(lines[:cut])
     at = clock + 1000
     expected = from_scratch(engine, at)
-    engine.evaluation(at)  # abandoned: its searches are never run
+    read(engine.evaluation(at))  # abandoned after its read: its searches never run
     evaluation = engine.evaluation(at)
+    read(evaluation)  # a part per step (a worker holds stage 2 back meanwhile)
     ingest(lines[cut:])
     assert evaluation.families() == expected
     assert engine.families(clock + 1000) == from_scratch(engine, clock + 1000)
+
+
+def read(evaluation: Evaluation) -> int:
+    """Step an evaluation through its read of the state, a part per step and no search;
+    how many steps that took."""
+    steps = 0
+    while evaluation.reading:
+        evaluation.step(float("-inf"), lambda: 0.0)  # no time: one part, then stop
+        steps += 1
+    return steps
 
 
 def test_the_searches_run_in_steps_as_long_as_a_step_may_last():
@@ -95,6 +106,7 @@ def test_the_searches_run_in_steps_as_long_as_a_step_may_last():
     at = BASE_MS + 600 * 1000
     expected = from_scratch(engine, at)
     evaluation = engine.evaluation(at)
+    assert read(evaluation) > 3  # the live summaries, a part per series, the rest
     assert not evaluation.step(float("-inf"), lambda: 0.0)  # no time: nothing searched
     ticks = iter(range(100))
     assert not evaluation.step(1, lambda: next(ticks))  # time for one search
