@@ -8,9 +8,9 @@ contacts/h, seed 1) goes through the engine (both stages in one process, batches
 2,000/s) and one evaluation and text page, timed apart: what a worker's scrape holds
 its event loop for, with the worker's GC thresholds and a freeze after the first
 load (as a worker freezes at its checkpoints). The evaluation is timed whole and in
-the holds a worker splits it into (serving.py): reading the state, then steps of
-agents-required searches of about ``STEP_S`` each; and how many Erlang A service
-levels the searches computed per page (not found in its cache).
+the holds a worker splits it into (serving.py), steps of about ``STEP_S`` each: the
+read of the state, a part at a time, then the agents-required searches; and how many
+Erlang A service levels the searches computed per page (not found in its cache).
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ def main() -> None:
         engine.ingest_batch(batch)
         at_ms = batch[-1][1] + 1000
         began = hold = clock()
-        evaluation = engine.evaluation(at_ms)  # the first hold reads the state...
-        while True:  # ... and searches, like the later ones (without ingestion between)
+        evaluation = engine.evaluation(at_ms)  # the holds read the state, then search
+        while True:  # (a worker ingests between them)
             done = evaluation.step(hold + STEP_S, clock)
             if done:
                 families = evaluation.families()

@@ -125,7 +125,7 @@ class Exposition:
     async def families(self) -> tuple[int, list[Family]]:
         """(evaluation time, families), evaluated again if older than the interval.
 
-        The request that finds them old reads the state in its own hold, once no
+        The request that finds them old begins the read in its own hold, once no
         write is under way; what is left goes on in a task, a step per turn, that
         every request meanwhile waits for (and that a request going away does not
         cancel)."""

@@ -697,8 +697,9 @@ class Worker:
             )
 
     def evaluation(self, at_ms: int) -> Evaluation:
-        """Every KPI family over what this worker owns, evaluated at ``at_ms`` (its
-        searches still to run: the exposition runs them in steps)."""
+        """Every KPI family over what this worker owns, evaluated at ``at_ms``: all
+        still to do, in the exposition's steps, which keep stage 2 waiting while they
+        read (``serving.Gate``)."""
         exported, slices = self._exported_view()
         return begin_evaluation(self.evaluator, slices, exported.live.values(), at_ms)
 
