@@ -41,6 +41,30 @@ Clock = Callable[[], float]
 STEP_S = 0.02
 
 
+class Phase:
+    """A read or a write of the state: whether one is under way, and a wait for its end."""
+
+    def __init__(self) -> None:
+        self.under_way = False
+        self.other: Phase | None = None  # the phase that may not be under way at once
+        self._over = asyncio.Event()
+        self._over.set()
+
+    def begin(self) -> None:
+        assert self.other is None or not self.other.under_way, "a read and a write at once"
+        self.under_way = True
+        self._over.clear()
+
+    def end(self) -> None:
+        self.under_way = False
+        self._over.set()
+
+    async def over(self) -> None:
+        """Until none is under way."""
+        while self.under_way:
+            await self._over.wait()
+
+
 class Gate:
     """Keeps an evaluation's read of the state and the writes to that state apart.
 
@@ -48,44 +72,12 @@ class Gate:
     stage-2 batch) waits for the broker before it stores. Neither holds the other up
     longer than it must: a read waits for a write under way to end, and a write that
     finds a read under way is the writer's to put off (the worker keeps such batches
-    and applies them when the read ends, ``no_read``).
+    and applies them when the read is over).
     """
 
     def __init__(self) -> None:
-        self.reading = False
-        self.writing = False
-        self._read_over = asyncio.Event()
-        self._write_over = asyncio.Event()
-        self._read_over.set()
-        self._write_over.set()
-
-    def begin_read(self) -> None:
-        assert not self.writing, "a read began while the state was being written"
-        self.reading = True
-        self._read_over.clear()
-
-    def end_read(self) -> None:
-        self.reading = False
-        self._read_over.set()
-
-    def begin_write(self) -> None:
-        assert not self.reading, "a write began while the state was being read"
-        self.writing = True
-        self._write_over.clear()
-
-    def end_write(self) -> None:
-        self.writing = False
-        self._write_over.set()
-
-    async def no_read(self) -> None:
-        """Until no read is under way."""
-        while self.reading:
-            await self._read_over.wait()
-
-    async def no_write(self) -> None:
-        """Until no write is under way."""
-        while self.writing:
-            await self._write_over.wait()
+        self.read, self.write = Phase(), Phase()
+        self.read.other, self.write.other = self.write, self.read
 
 
 class Exposition:
@@ -135,15 +127,15 @@ class Exposition:
             now = self._monotonic()
             if self._taken is not None and now - self._taken < self.interval_s:
                 return self._at_ms, self._families
-            if not self.gate.writing:
+            if not self.gate.write.under_way:
                 break
-            await self.gate.no_write()  # a batch half applied: its end first
+            await self.gate.write.over()  # a batch half applied: its end first
         at_ms = self._wall_ms()
-        self.gate.begin_read()
+        self.gate.read.begin()
         try:
             evaluation = self._evaluate(at_ms)
         except BaseException:
-            self.gate.end_read()
+            self.gate.read.end()
             raise
         if self._step(evaluation, now):
             self._publish(now, at_ms, evaluation, now)
@@ -156,8 +148,8 @@ class Exposition:
     def _step(self, evaluation: Evaluation, began: float) -> bool:
         """One step of ``evaluation`` from ``began``; the gate opens once its read ends."""
         done = evaluation.step(began + self.step_s, self._monotonic)
-        if self.gate.reading and not evaluation.reading:
-            self.gate.end_read()
+        if self.gate.read.under_way and not evaluation.reading:
+            self.gate.read.end()
         return done
 
     async def _search(
@@ -176,7 +168,7 @@ class Exposition:
         finally:
             self._searching = None
             if evaluation.reading:  # given up half read (shutdown): writes may go on
-                self.gate.end_read()
+                self.gate.read.end()
 
     def _publish(
         self, taken: float, at_ms: int, evaluation: Evaluation, hold_began: float

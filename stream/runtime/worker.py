@@ -549,19 +549,19 @@ class Worker:
     async def _apply_deferred(self) -> None:
         """Apply the polls that wait, in order, while no evaluation reads."""
         gate, deferred = self.exposition.gate, self._deferred
-        while deferred and not gate.reading:
-            gate.begin_write()
+        while deferred and not gate.read.under_way:
+            gate.write.begin()
             try:
                 await self._apply_outputs(deferred.pop(0))
             finally:
-                gate.end_write()
+                gate.write.end()
 
     async def _catch_up(self) -> None:
         """When the read that held polls back ends, apply them, holding the consumer's
         batch lock like any batch (never while waiting for the read)."""
         try:
             while self._deferred:
-                await self.exposition.gate.no_read()
+                await self.exposition.gate.read.over()
                 async with self.app.consumer.batches:
                     await self._apply_deferred()
         finally:
@@ -634,7 +634,7 @@ class Worker:
     async def checkpoint(self) -> None:
         """Write what changed since the last checkpoint, in checkpoint.py's order."""
         while self._deferred:  # handled polls held back by a read: applied first
-            await self.exposition.gate.no_read()
+            await self.exposition.gate.read.over()
             await self._apply_deferred()
         await asyncio.gather(*self._background)  # housekeeping's outputs come first too
         entities, slices = self.entities, self.slices

@@ -197,25 +197,25 @@ async def test_stage_2_waits_while_an_evaluation_reads_and_catches_up_after(work
     nothing until the read ends (stage 1 goes on); then it is applied, in order."""
     empty = families_of(worker)
     gate = worker.exposition.gate
-    gate.begin_read()
+    gate.read.begin()
     await run_both_stages(worker, calls(LINES[:2]))
     await run_both_stages(worker, calls(LINES[2:], first_offset=2))
     assert worker.entities.get("contact/c3") is not None  # stage 1 went on
     assert families_of(worker) == empty and len(worker._deferred) == 2
-    gate.end_read()
+    gate.read.end()
     await worker._catching_up
     assert not worker._deferred and families_of(worker) == replayed(LINES)
 
 
 async def test_a_checkpoint_applies_the_polls_a_read_held_back_first(worker):
     gate = worker.exposition.gate
-    gate.begin_read()
+    gate.read.begin()
     await run_both_stages(worker, calls(LINES))
     checkpoint = asyncio.ensure_future(worker.checkpoint())
     for _ in range(3):
         await asyncio.sleep(0)
     assert not checkpoint.done()  # it waits for the read, then applies, then writes
-    gate.end_read()
+    gate.read.end()
     await checkpoint
     assert not worker._deferred and families_of(worker) == replayed(LINES)
     assert not worker.slices.take_changes(("",))  # all of it went to the changelog

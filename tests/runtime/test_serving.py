@@ -103,14 +103,14 @@ async def test_evaluating_and_writing_are_holds_with_ingestion_between():
 async def test_a_read_begins_after_a_write_under_way_and_bars_writes_until_it_ends():
     served, _, asked, _ = exposition()
     gate = served.gate
-    gate.begin_write()  # a stage-2 batch waiting for the broker
+    gate.write.begin()  # a stage-2 batch waiting for the broker
     scrape = asyncio.ensure_future(served.metrics())
     for _ in range(3):
         await asyncio.sleep(0)
     assert not asked and not scrape.done()
-    gate.end_write()
+    gate.write.end()
     await scrape
-    assert len(asked) == 1 and not gate.reading and not gate.writing
+    assert len(asked) == 1 and not gate.read.under_way and not gate.write.under_way
 
 
 async def test_concurrent_scrapes_share_one_evaluation_and_one_body():
@@ -136,7 +136,7 @@ async def test_an_evaluation_runs_in_steps_with_ingestion_between_and_scrapes_sh
 
     def observe(seconds: float) -> None:
         holds.append(seconds)
-        if not read and not served.gate.reading:  # read: a batch is ready now
+        if not read and not served.gate.read.under_way:  # read: a batch is ready now
             read.append(len(holds))
             raw = call("queued", 590, "late-comer", queue="q1")
             asyncio.get_running_loop().call_soon(engine.ingest, raw, at_ms)
