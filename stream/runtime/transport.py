@@ -127,6 +127,21 @@ class Settings(faust.Settings):
         there is little traffic. Faust's driver uses 1500.
         """
 
+    @sections.Consumer.setting(
+        params.Bool,
+        version_introduced="cxkpi 0.1",
+        env_name="CONSUMER_REREAD_GAPS",
+        default=False,
+    )
+    def consumer_reread_gaps(self) -> bool:
+        """Read a gap in a partition's offsets again instead of skipping it.
+
+        Kafka leaves gaps where records were compacted away or a transaction wrote its
+        markers, and Faust counts them as done. Off by default. For brokers that show
+        a later record before an earlier one (Tansu, when several producers write to
+        one partition at once): the earlier one comes with the next fetch.
+        """
+
 
 BatchHandler = Callable[[list[Any]], Awaitable[None]]
 CheckpointHandler = Callable[[], Awaitable[None]]
@@ -260,6 +275,7 @@ class Consumer(driver.Consumer):
         acks_enabled_for = self.app.topics.acks_enabled_for
         stopped, fetcher_stopped = self._stopped.is_set, fetcher._stopped.is_set
         interval = self.commit_interval
+        reread_gaps = self.app.conf.consumer_reread_gaps
         try:
             while not (stopped() or fetcher_stopped()):
                 polled: dict[BatchHandler, list[Any]] = defaultdict(list)
@@ -272,6 +288,10 @@ class Consumer(driver.Consumer):
                         if last is not None and offset < last:
                             continue  # read before (Faust drops these too)
                         if last and offset - last > 1 and acks_enabled_for(tp.topic):
+                            if reread_gaps:  # shown too early: the rest comes again
+                                await self.seek_wait({tp: last + 1})  # in its thread
+                                read_offset[tp] = last  # read last: the same gap shows again
+                                break
                             await self._add_gap(tp, last + 1, offset)  # compacted away
                         read_offset[tp] = last = offset
                         if handler is None:

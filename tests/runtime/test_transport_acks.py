@@ -3,6 +3,8 @@ bookkeeping Faust's per-message ``ack`` keeps, so Faust commits the same offsets
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any, NamedTuple
 
 from aiokafka import TopicPartition
@@ -63,3 +65,53 @@ def test_topics_without_acks_are_left_alone() -> None:
     tp = TopicPartition("elsewhere", 0)
     made._ack_offsets({tp: [1, 2]})
     assert (made._acked.get(tp), made._n_acked) == (None, 0)
+
+
+class Stopped:
+    """A fetcher that never stops on its own."""
+
+    def __init__(self) -> None:
+        self._stopped = asyncio.Event()
+
+
+async def drain(reread_gaps: bool, polls: list[list[int]]) -> tuple[list[int], list, dict]:
+    """Run the batch path on polls of cx.calls/0 offsets; what reached the handler, the
+    seeks made, and the gaps Faust would count as done."""
+    app = App(f"gaps-{reread_gaps}", broker="cxkpi://127.0.0.1:9", consumer_reread_gaps=reread_gaps)
+    app.topics._acking_topics.add("cx.calls")
+    made, tp, handled, seeks = app.consumer, TopicPartition("cx.calls", 0), [], []
+
+    async def handler(records: list[Any]) -> None:
+        handled.extend(record.offset for record in records)
+
+    async def poll(timeout: float) -> list:
+        if not polls:
+            made._stopped.set()
+            return []
+        return [(tp, [Record(tp.topic, tp.partition, offset) for offset in polls.pop(0)])]
+
+    async def seek_wait(partitions: dict) -> None:  # as Faust's: the offset read next
+        seeks.append(dict(partitions))
+        made._read_offset.update(partitions)
+
+    app.batch_handlers["cx.calls"] = handler
+    made._poll, made.seek_wait = poll, seek_wait
+    made._checkpointed_at = time.monotonic() + 3600  # no checkpoint (no broker to commit to)
+    await made._drain_messages(Stopped())
+    return handled, seeks, {tp: sorted(iv.begin for iv in made._gap[tp]) for tp in made._gap}
+
+
+async def test_a_gap_is_read_again_when_the_broker_may_show_records_early() -> None:
+    """``consumer_reread_gaps`` (the tests on Tansu): 3 came before 2, so the consumer
+    reads again from 2, and every record reaches the handler once, in order, with no
+    gap counted as done; again if the broker skips 2 once more."""
+    tp = TopicPartition("cx.calls", 0)
+    handled, seeks, gaps = await drain(True, [[0, 1, 3, 4], [3, 4], [2, 3, 4]])
+    assert handled == [0, 1, 2, 3, 4]
+    assert seeks == [{tp: 2}, {tp: 2}] and not any(gaps.values())
+
+
+async def test_by_default_a_gap_is_skipped_and_counted_done_as_faust_does() -> None:
+    tp = TopicPartition("cx.calls", 0)
+    handled, seeks, gaps = await drain(False, [[0, 1, 3, 4]])
+    assert handled == [0, 1, 3, 4] and not seeks and gaps == {tp: [2]}
