@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import zlib
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
 
 import orjson
 
@@ -39,35 +37,8 @@ from ..export.text import TextWriter
 from ..export.wallboard import WALLBOARD_PAGE, wallboard_data
 
 Clock = Callable[[], float]
-Body = TypeVar("Body")
-#: How long one step of an evaluation may hold the event loop (seconds).
+#: How long one step of an evaluation's searches may hold the event loop (seconds).
 STEP_S = 0.02
-#: How hard /metrics is gzip-compressed: level 1 gives nearly level 6's size (49
-#: against 39 kB for a 530 kB page) in a quarter of the time (2.3 against 8.2 ms).
-GZIP_LEVEL = 1
-
-
-class GzipHead(NamedTuple):
-    """A body gzip-compressed once per evaluation and shared by every request that
-    accepts gzip, each of which ends it with a tail of its own (``finish``)."""
-
-    data: bytes
-    compressor: Any  # zlib's compressor, as it was after ``data``
-
-    def finish(self, tail: bytes) -> bytes:
-        """The whole gzip stream of the body and then ``tail``."""
-        compressor = self.compressor.copy()
-        return self.data + compressor.compress(tail) + compressor.flush()
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an ``Accept-Encoding`` header takes gzip (Prometheus's always does)."""
-    for coding in accept_encoding.split(","):
-        name, _, params = coding.partition(";")
-        if name.strip().lower() in ("gzip", "x-gzip"):
-            quality = params.strip().lower().removeprefix("q=").strip()
-            return quality not in ("0", "0.0", "0.00", "0.000")
-    return False
 
 
 class Phase:
@@ -136,7 +107,7 @@ class Exposition:
         self._taken: float | None = None
         self._at_ms = 0
         self._families: list[Family] = []
-        self._bodies: dict[str, Any] = {}  # name → body, of the last evaluation
+        self._bodies: dict[str, bytes] = {}
         self._searching: asyncio.Future | None = None  # an evaluation's steps under way
         #: the last evaluation ended in the hold of the request that began it, with no
         #: turn for ingestion since: that request gives one before writing a body
@@ -214,21 +185,7 @@ class Exposition:
 
     async def metrics(self) -> bytes:
         """The KPI families in the Prometheus text format."""
-        return await self._body("metrics", self._text_body)
-
-    async def metrics_gzip(self) -> GzipHead:
-        """The same, gzip-compressed. A page of several hundred kB leaves the worker in
-        several turns of the event loop, a batch before each; compressed, in one."""
-
-        def write(families: list[Family], at_ms: int) -> GzipHead:
-            compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-            text = self._bodies.get("metrics") or self._text_body(families, at_ms)
-            return GzipHead(compressor.compress(text), compressor)
-
-        return await self._body("metrics.gz", write)
-
-    def _text_body(self, families: list[Family], at_ms: int) -> bytes:
-        return self._text.render(families)
+        return await self._body("metrics", lambda families, at_ms: self._text.render(families))
 
     def wallboard(self) -> bytes:
         """The built-in wallboard page: the same bytes always; it asks ``wallboard_json``."""
@@ -244,7 +201,7 @@ class Exposition:
 
         return await self._body("wallboard.json", write)
 
-    async def _body(self, name: str, write: Callable[[list[Family], int], Body]) -> Body:
+    async def _body(self, name: str, write: Callable[[list[Family], int], bytes]) -> bytes:
         before = self.evaluations
         at_ms, families = await self.families()  # a new evaluation empties the bodies
         mine = self.evaluations

@@ -69,7 +69,7 @@ from .housekeeping import Walk
 from .kafka_probe import reachable
 from .kafka_settings import KafkaSettings
 from .producer import BrokerUnreachable, ensure_topics
-from .serving import Exposition, accepts_gzip
+from .serving import Exposition
 from .state import Exported, TableState, owned_partitions
 from .values import (
     CAPS,
@@ -290,15 +290,8 @@ class Worker:
 
         @app.page("/metrics")
         async def metrics(web: Any, request: Any) -> aioweb.Response:
-            headers = {"Content-Type": CONTENT_TYPE_LATEST, "Vary": "Accept-Encoding"}
-            # The KPIs, then this worker's own families (with this scrape's holds).
-            if accepts_gzip(request.headers.get("Accept-Encoding", "")):
-                head = await self.exposition.metrics_gzip()
-                body = head.finish(generate_latest(self.registry))
-                headers["Content-Encoding"] = "gzip"
-            else:
-                body = await self.exposition.metrics() + generate_latest(self.registry)
-            return aioweb.Response(body=body, headers=headers)
+            body = await self.exposition.metrics() + generate_latest(self.registry)
+            return aioweb.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
         @app.page("/wallboard")
         async def wallboard(web: Any, request: Any) -> aioweb.Response:

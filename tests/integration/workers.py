@@ -8,7 +8,6 @@ worker behind.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import os
 import signal
 import ssl
@@ -148,16 +147,6 @@ class WorkerProcess:
                 pass
             time.sleep(0.25)
         raise AssertionError(f"worker not ready in {timeout} s:\n{self.log()[-3000:]}")
-
-    def metrics_gzip(self) -> dict[tuple[str, frozenset], float]:
-        """Every sample of /metrics asked as Prometheus asks, gzip-compressed."""
-        request = urllib.request.Request(self.url + "/metrics")
-        request.add_header("Accept-Encoding", "gzip")
-        if self.authorization:
-            request.add_header("Authorization", self.authorization)
-        with urllib.request.urlopen(request, timeout=10, context=self.tls) as response:
-            assert response.headers["Content-Encoding"] == "gzip"
-            return samples(gzip.decompress(response.read()).decode())
 
     def metrics(self) -> dict[tuple[str, frozenset], float]:
         """Every sample of /metrics: (name, labels) → value."""

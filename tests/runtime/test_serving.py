@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gzip
 
 import orjson
 import pytest
@@ -12,7 +11,7 @@ from helpers import BASE_MS, call, handled_calls
 from stream.core.engine import Engine
 from stream.export.text import render_text
 from stream.export.wallboard import WALLBOARD_PAGE, wallboard_data
-from stream.runtime.serving import Exposition, accepts_gzip
+from stream.runtime.serving import Exposition
 
 
 class Clock:
@@ -174,33 +173,3 @@ async def test_a_body_after_searches_in_steps_waits_for_the_batch_their_end_let_
     await served.metrics()
     assert len(order) >= 5 and order[-2:] == ["batch", "hold"]
     assert set(order[:-2]) == {"hold"}
-
-
-async def test_gzip_is_compressed_once_per_evaluation_and_ends_with_each_tail():
-    served, clock, asked, engine = exposition()
-    handled_calls(engine, "q1", 3)
-    head = await served.metrics_gzip()
-    assert await served.metrics_gzip() is head  # shared by every scraper of the interval
-    text = await served.metrics()
-    for tail in (b"", b"# HELP cx_worker_ready ...\ncx_worker_ready 1.0\n"):
-        assert gzip.decompress(head.finish(tail)) == text + tail
-    assert len(head.finish(b"")) < len(text) / 3
-    clock.now += 0.25
-    assert await served.metrics_gzip() is not head and len(asked) == 2
-
-
-@pytest.mark.parametrize(
-    ("header", "gzipped"),
-    [
-        ("gzip", True),
-        ("gzip, deflate", True),
-        ("deflate, GZIP;q=0.5", True),
-        ("x-gzip", True),
-        ("identity", False),
-        ("", False),
-        ("gzip;q=0", False),
-        ("br, gzip; q=0.0", False),
-    ],
-)
-def test_accept_encoding_says_whether_a_scraper_takes_gzip(header, gzipped):
-    assert accepts_gzip(header) is gzipped
