@@ -8,7 +8,7 @@ memory), starts a consumer that follows it from the start, and lets ``--producer
 producers (one record per batch, as the tests' workers write) append ``--records``
 each. It reports how many acknowledged records the follower never saw. Apache Kafka
 shows no record past the high watermark, so the answer there is always none. With
-Tansu 0.6 and three producers, about one record in 9,000 is skipped; with one
+Tansu 0.6 and three producers, one to six records in 9,000 were skipped; with one
 producer, none (``--producers 1``). Two workers write their facts to the same
 partitions, so the end-to-end tests on Tansu read such gaps again
 (``consumer_reread_gaps``, tests/integration/workers.py).

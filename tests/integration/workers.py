@@ -37,8 +37,8 @@ ONE_RECORD_BATCHES: dict[str, object] = {"max_batch_size": 1, "linger_ms": 0}
 #: ListOffsets quirk, see conftest.ONE_RECORD_BATCHES) or the restore stops short.
 #: Tansu quirk: when several producers write to one partition at once (two workers'
 #: facts), a fetch can return a record before an earlier one is visible, and the
-#: consumer moves past the earlier one for good (1 in 9,000 records with three
-#: producers: bench/README.md, 2026-12-07, sixth). Apache Kafka never shows a record
+#: consumer moves past the earlier one for good (1 to 6 in 9,000 records with three
+#: producers: bench/tansu_quirk.py). Apache Kafka never shows a record
 #: past the high watermark. consumer_reread_gaps reads such a gap again.
 TEST_FLAGS = (
     "--session-timeout",
