@@ -139,7 +139,9 @@ class Settings(faust.Settings):
         Kafka leaves gaps where records were compacted away or a transaction wrote its
         markers, and Faust counts them as done. Off by default. For brokers that show
         a later record before an earlier one (Tansu, when several producers write to
-        one partition at once): the earlier one comes with the next fetch.
+        one partition at once): the earlier one comes with the next fetch. Never with
+        compacted topics or transactional producers: their gaps stay, and would be read
+        again for ever.
         """
 
 
