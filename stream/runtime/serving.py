@@ -134,10 +134,11 @@ class Exposition:
         self.gate.read.begin()
         try:
             evaluation = self._evaluate(at_ms)
-        except BaseException:
+            done = self._step(evaluation, now)
+        except BaseException:  # a failed read must not keep stage 2 waiting
             self.gate.read.end()
             raise
-        if self._step(evaluation, now):
+        if done:
             self._publish(now, at_ms, evaluation, now)
             self._held_through = True
             return at_ms, self._families

@@ -173,3 +173,23 @@ async def test_a_body_after_searches_in_steps_waits_for_the_batch_their_end_let_
     await served.metrics()
     assert len(order) >= 5 and order[-2:] == ["batch", "hold"]
     assert set(order[:-2]) == {"hold"}
+
+
+class FailingRead:
+    reading = True
+
+    def step(self, deadline: float, clock: object) -> bool:
+        raise RuntimeError("a bug in the read")
+
+
+@pytest.mark.parametrize("where", ["begin", "step"])
+async def test_a_read_that_fails_lets_the_writers_go_on(where):
+    def evaluate(at_ms: int):
+        if where == "begin":
+            raise RuntimeError("a bug in the evaluation")
+        return FailingRead()
+
+    served = Exposition(evaluate, 0.25, lambda: 1_700_000_000_000, Clock())
+    with pytest.raises(RuntimeError):
+        await served.metrics()
+    assert not served.gate.read.under_way
