@@ -52,6 +52,8 @@ class Family(NamedTuple):
     samples: list[tuple[tuple[str, ...], float | Histogram]]
 
 
+#: How many series whose samples are reused make one part of a read (``Evaluation``).
+REUSED_PER_PART = 256
 #: The one family whose samples come from a search, not from sums (``Evaluation``).
 REQUIRED = "cx_agents_required"
 
@@ -268,7 +270,8 @@ class Evaluator:
                 order.append(samples)
                 if cached.search is not None:
                     searches.append((cached, samples, key[1:], cached.search))
-            yield
+            if not kept or len(keys) % REUSED_PER_PART == 0:
+                yield  # a series made anew is a part; samples reused cost little
         shape = self._shape
         if shape is None or shape.keys != keys:
             shape = self._shape = _Shape(keys)
