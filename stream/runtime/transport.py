@@ -13,7 +13,8 @@ revocation completes and at shutdown), so Faust never commits an offset past sta
 that is not in the changelog yet. One lock keeps checkpoints and batches apart: a batch
 in flight when partitions are revoked finishes and is checkpointed before the
 revocation completes; a poll that arrives after is dropped, and read again by whoever
-owns its partition next.
+owns its partition next (from the committed offset, or from the beginning of a
+partition with none: ``Consumer.seek_to_committed``).
 
 Fetch wait. Faust's driver hard-codes ``fetch_max_wait_ms=1500``: on a quiet
 partition a fetch waits up to 1.5 s on the broker for data, and a wallboard is that
@@ -36,7 +37,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
@@ -223,6 +224,29 @@ class Consumer(driver.Consumer):
             await self.app.checkpoint()
         self._ack_offsets(held)
         await self.commit()
+
+    async def seek_to_committed(self) -> Mapping[Any, int | None]:
+        """Faust's seek to the committed offsets, and to the beginning of every
+        partition of ours that has none.
+
+        A poll dropped because a rebalance stopped the flow (``_poll``, ``_apply``) has
+        moved aiokafka's position past records that were never applied; Faust's
+        ``perform_seek``, after the rebalance, is what brings them back. But aiokafka
+        leaves a partition with no committed offset where it is, so a young partition
+        went on past them for good: the ten-SIGKILL test lost up to a whole chunk of
+        events, at restarts soon after a worker's start, in partitions with nothing
+        committed yet. The worker reads a partition with no commit from its beginning
+        (``consumer_auto_offset_reset`` "earliest"), so that is where it goes back to;
+        under another reset policy it is left where it is, as Faust does.
+        """
+        committed = await super().seek_to_committed()
+        if self.app.conf.consumer_auto_offset_reset == "earliest":
+            acks_enabled_for = self.app.topics.acks_enabled_for
+            fresh = [tp for tp, offset in committed.items() if not offset]
+            fresh = [tp for tp in fresh if acks_enabled_for(tp.topic)]  # not changelogs
+            if fresh:
+                await self._thread.seek_to_beginning(*fresh)
+        return committed
 
     def _ack_offsets(self, held: dict[Any, list[int]]) -> None:
         """``Consumer.ack`` for whole partitions' offsets at once: the same bookkeeping

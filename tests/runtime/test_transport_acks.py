@@ -115,3 +115,48 @@ async def test_by_default_a_gap_is_skipped_and_counted_done_as_faust_does() -> N
     tp = TopicPartition("cx.calls", 0)
     handled, seeks, gaps = await drain(False, [[0, 1, 3, 4]])
     assert handled == [0, 1, 3, 4] and not seeks and gaps == {tp: [2]}
+
+
+class Thread:
+    """The consumer thread's seeks, as aiokafka makes them: a committed partition
+    goes to its offset, one with none stays where it is unless sought again."""
+
+    def __init__(self, committed: dict) -> None:
+        self.committed, self.beginning = committed, []
+
+    async def seek_to_committed(self) -> dict:
+        return dict(self.committed)
+
+    async def seek_to_beginning(self, *partitions: TopicPartition) -> None:
+        self.beginning.extend(partitions)
+
+
+async def seek_after_rebalance(reset: str = "earliest") -> tuple[list, dict]:
+    app = App(f"seek-{reset}", broker="cxkpi://127.0.0.1:9", consumer_auto_offset_reset=reset)
+    app.topics._acking_topics.update(["cx.calls", "cxkpi-facts"])
+    made = app.consumer
+    committed = {
+        TopicPartition("cx.calls", 0): 28,
+        TopicPartition("cx.calls", 1): None,  # nothing committed yet
+        TopicPartition("cxkpi-facts", 3): None,
+        TopicPartition("cxkpi-slices-changelog", 3): None,  # recovery's to place
+    }
+    made._thread = thread = Thread(committed)
+    await made.perform_seek()
+    return thread.beginning, dict(made._read_offset)
+
+
+async def test_a_partition_with_no_commit_is_read_again_from_its_beginning() -> None:
+    """What a poll dropped at an assignment fetched is read again: a committed
+    partition from its offset (aiokafka), one with no commit from its beginning, where
+    the worker's reads start (it lost whole polls at restarts in a worker's first
+    seconds). Changelogs are left to Faust's recovery."""
+    beginning, read = await seek_after_rebalance()
+    assert beginning == [TopicPartition("cx.calls", 1), TopicPartition("cxkpi-facts", 3)]
+    assert read[TopicPartition("cx.calls", 0)] == 28
+    assert read[TopicPartition("cx.calls", 1)] is None  # read from the start, no filter
+
+
+async def test_under_another_reset_policy_a_partition_with_no_commit_stays() -> None:
+    beginning, _ = await seek_after_rebalance("latest")
+    assert beginning == []
