@@ -16,8 +16,10 @@ import time
 from collections import Counter
 
 import pytest
+from dropping_worker import DROPPED
 from pausing_worker import MARKS_NEXT, MARKS_WRITTEN
 from workers import (
+    DROPPING,
     ONE_RECORD_BATCHES,
     PAUSING,
     WorkerProcess,
@@ -27,7 +29,7 @@ from workers import (
 
 from stream.core.config import Config
 from stream.core.decode import Decoder
-from stream.core.events import Invalid
+from stream.core.events import SOURCE_TOPICS, Invalid
 from stream.core.replay import replay
 from stream.export.collector import render
 from stream.runtime.broker import EmbeddedBroker, free_port
@@ -300,6 +302,34 @@ async def test_ten_sigkills_anywhere_in_a_checkpoint_count_nothing_twice(
         worker.start()
     worker.wait_ready(90)
     wait_consistent(lines, worker, config=config)
+
+
+async def test_a_poll_dropped_in_a_rebalance_is_read_again(
+    broker, start_worker, topic_prefix, create_topics
+):
+    """Every assignment drops a poll (dropping_worker.py), as a rebalance that stops
+    the flow does: what it held is read again, from the beginning of partitions with
+    nothing committed yet (the first start, on events already there), from the
+    committed offsets after a restart."""
+    lines = scenario(seed=5, minutes=20)
+    first = lines[: len(lines) // 2]
+    await create_topics(*(topic_prefix + topic for topic in SOURCE_TOPICS))
+    await produce(broker.bootstrap, first, topic_prefix)
+    worker = start_worker(("--topic-prefix", topic_prefix), program=DROPPING)
+    worker.wait_ready()
+    wait_consistent(first, worker)
+    assert dropped_records(worker.log())[:1] > [0], "nothing to drop at the first start"
+    worker.kill()
+    await produce(broker.bootstrap, lines[len(first) :], topic_prefix)
+    worker.start()
+    worker.wait_ready(90)
+    wait_consistent(lines, worker)
+    assert dropped_records(worker.log())[:1] > [0], "nothing to drop after the restart"
+
+
+def dropped_records(log: str) -> list[int]:
+    """How many records the dropping worker dropped at each of its seeks."""
+    return [int(line.split(DROPPED)[1].split()[0]) for line in log.splitlines() if DROPPED in line]
 
 
 def replayed_queues(lines: list[bytes]) -> set[tuple[str, ...]]:

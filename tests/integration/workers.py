@@ -54,6 +54,8 @@ TEST_FLAGS = (
 CXKPI = ("-m", "stream.cli.main")
 #: The variant whose checkpoints pause before their progress marks (pausing_worker.py).
 PAUSING = (str(Path(__file__).with_name("pausing_worker.py")),)
+#: The variant that drops a poll at every seek to the committed offsets (dropping_worker.py).
+DROPPING = (str(Path(__file__).with_name("dropping_worker.py")),)
 
 
 def cxkpi(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
