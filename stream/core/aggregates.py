@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable
+from operator import add, sub
 
 from . import facts as F
 from .config import Config
@@ -130,12 +131,25 @@ class Series:
     Besides the sums, a series counts its changes (``version``), and remembers the
     version at which each minute bucket last changed (``stamps``) and at which buckets
     were last dropped (``cut``), so an evaluator can keep window sums from one scrape to
-    the next and redo only what a late fact touched. Those three are bookkeeping of
-    this process: they are not pickled, and a restored series starts them afresh (a
-    new object, which no evaluator has seen).
+    the next and redo only what a late fact touched. It also keeps the sum of all its
+    minute buckets (``retained``), so that a first evaluation finds the longest
+    window as that sum less the few buckets outside it, not as fifty-nine buckets added
+    up (``windows.py``): one more vector a fact adds to. These are bookkeeping of this
+    process: they are not pickled, and a restored series starts them afresh (a new
+    object, which no evaluator has seen).
     """
 
-    __slots__ = ("cut", "days", "hists", "minutes", "newest", "stamps", "totals", "version")
+    __slots__ = (
+        "cut",
+        "days",
+        "hists",
+        "minutes",
+        "newest",
+        "retained",
+        "stamps",
+        "totals",
+        "version",
+    )
 
     def __init__(self, size: int) -> None:
         self.minutes: dict[int, list[int]] = {}
@@ -149,6 +163,9 @@ class Series:
         self.cut = 0
         self.stamps: dict[int, int] = {}  # minute → version of its last change
         self.newest = max(self.minutes, default=None)  # the latest minute with a bucket
+        self.retained = [0] * len(self.totals)  # the sum of every minute bucket
+        for bucket in self.minutes.values():
+            self.retained = list(map(add, self.retained, bucket))
 
     def __getstate__(self) -> tuple:
         return self.minutes, self.days, self.totals, self.hists
@@ -250,7 +267,7 @@ class Aggregates:
             if not (old_minutes or old_days):
                 continue
             for old in old_minutes:
-                del series.minutes[old]
+                series.retained = list(map(sub, series.retained, series.minutes.pop(old)))
                 series.stamps.pop(old, None)
             for old in old_days:
                 del series.days[old]
@@ -287,6 +304,7 @@ class Aggregates:
                     series.newest = minute
             series.stamps[minute] = series.version
             vectors.append(bucket)
+            vectors.append(series.retained)
         if self._one_zone:  # the common case, without the calls
             days, first_day = self.days, keep.first_day
         else:

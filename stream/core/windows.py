@@ -11,6 +11,9 @@ minutes m ≥ n (the current one, and any ahead of it within the skew tolerance)
 - a late fact changed a closed minute, or housekeeping dropped buckets (the series'
   stamps and cut say so), or time went backwards: the closed sums are summed afresh.
 
+Summed afresh (a first scrape: every series), the longest window is the series' sum
+of all its buckets less the few outside the window, not its fifty-nine closed minutes.
+
 Integer sums make the three paths give exactly the same vectors, which
 ``tests/core/test_incremental.py`` checks against summing from scratch.
 """
@@ -82,18 +85,27 @@ class Windows:
 
 
 def _closed_sums(series: Series, minute: int) -> list[list[int]]:
-    """Each window's sum of the closed minutes: each band (the minutes a window has and
-    the next shorter one lacks) summed column by column, then accumulated."""
+    """Each window's sum of the closed minutes. The shorter windows: each band (the
+    minutes a window has and the next shorter one lacks) summed column by column, then
+    accumulated. The longest: what every minute bucket holds (``Series.retained``) less
+    the buckets outside it, the open minutes and the few older ones housekeeping has
+    not dropped yet, which are far fewer than the buckets inside it."""
     buckets = series.minutes
     sums = []
     total = [0] * len(series.totals)
     newer = minute
-    for length in WINDOW_LENGTHS:
+    for length in WINDOW_LENGTHS[:-1]:
         band = [v for m in range(minute - length + 1, newer) if (v := buckets.get(m)) is not None]
         if band:
             total = list(map(add, total, map(sum, zip(*band, strict=True))))
         sums.append(total)
         newer = minute - length + 1
+    oldest = minute - WINDOW_LENGTHS[-1]  # the newest minute before the longest window
+    outside = [v for m, v in buckets.items() if m >= minute or m <= oldest]
+    longest = series.retained
+    if outside:
+        longest = list(map(sub, longest, map(sum, zip(*outside, strict=True))))
+    sums.append(list(longest))
     return sums
 
 

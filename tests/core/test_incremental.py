@@ -9,18 +9,23 @@ hours or go back.
 
 from __future__ import annotations
 
+import pickle
+
 import orjson
 from helpers import BASE_MS, Kpis, call, chat, handled_calls
 from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import FAST, merge, scenarios
 
+from stream.core.aggregates import Series, merge_series
 from stream.core.config import Config
 from stream.core.engine import Engine, begin_evaluation
 from stream.core.evaluate import Evaluation, Evaluator
+from stream.core.facts import ANSWERED, Fact
 from stream.core.gauges import JOURNAL_MIN, LiveSet, Summary
 from stream.core.live import AgentPresence, OpenTicket, Waiting
-from stream.core.timeutil import MINUTE_MS, parse_time
+from stream.core.timeutil import MINUTE_MS, MINUTE_WINDOWS, minute_of, parse_time, retention_at
+from stream.core.windows import Windows
 
 
 def from_scratch(engine: Engine, at: int) -> list:
@@ -241,3 +246,55 @@ def test_a_second_summary_of_a_set_makes_the_first_start_anew():
     Summary(live, config)  # another evaluator's: the journal restarts with it
     live.put("b", Waiting("q1", "voice", 7))
     assert not first.follow(live)
+
+
+@FAST
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(("add", "retract", "prune", "merge", "pickle")),
+            st.integers(0, 150),  # a minute
+            st.integers(1, 100_000),  # a wait
+        ),
+        max_size=60,
+    ),
+    st.integers(-10, 160),
+)
+def test_closed_sums_found_from_the_retained_sum_are_the_sums_of_their_minutes(ops, minute):
+    """The longest window comes from ``Series.retained`` less the buckets outside it:
+    after adds, retractions, housekeeping, a union's sum and a restore it must be the
+    plain sum of the window's closed minutes, as the shorter windows' bands are."""
+    aggregates = Engine().queues.aggregates
+    held: dict = {}
+    added: list[Fact] = []
+    for op, at, wait in ops:
+        fact_time = BASE_MS + at * MINUTE_MS
+        if op == "add" or (op == "retract" and not added):
+            fact = Fact(ANSWERED, ("q", "voice"), fact_time, wait)
+            added.append(fact)
+        elif op == "retract":
+            fact = added.pop(wait % len(added))._replace(weight=-1)
+        elif op == "prune":
+            aggregates.prune(held, fact_time)
+            continue
+        elif op == "merge" and held:
+            union: dict = {}
+            merge_series(union, held)
+            merge_series(union, {key: Series(len(s.totals)) for key, s in held.items()})
+            held = union
+            continue
+        else:
+            held = {key: pickle.loads(pickle.dumps(s)) for key, s in held.items()}
+            continue
+        aggregates.add(held, fact, retention_at(aggregates.days, fact_time))
+    at_minute = minute_of(BASE_MS) + minute
+    for series in held.values():
+        assert series.retained == column_sums(series.minutes.values(), len(series.totals))
+        closed = Windows(series, at_minute).closed
+        for (_, length), sums in zip(MINUTE_WINDOWS, closed, strict=True):
+            inside = [v for m, v in series.minutes.items() if at_minute - length < m < at_minute]
+            assert sums == column_sums(inside, len(series.totals))
+
+
+def column_sums(vectors, size: int) -> list[int]:
+    return [sum(v[i] for v in vectors) for i in range(size)]
