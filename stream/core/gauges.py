@@ -75,6 +75,7 @@ class Summary:
     """What one ``LiveSet`` contributes to the gauges, at any evaluation time."""
 
     __slots__ = (
+        "_calendars",
         "_config",
         "_targets",
         "agents",
@@ -102,6 +103,7 @@ class Summary:
             p: config.first_reply_target_ms(p) for p in config.first_reply_target_seconds
         }
         self._config = config
+        self._calendars: dict[str, AnyCalendar] = {}  # queue → its calendar, as asked
         for descriptor in live.entries.values():
             self._add(descriptor, in_order=False)
         for times in (
@@ -180,7 +182,9 @@ class Summary:
         queue, priority, status, replied, active_ms, active_since = descriptor
         count = (self.tickets, (queue, priority, status), None)
         if not replied:
-            calendar = self._config.calendar_of(queue)
+            calendar = self._calendars.get(queue)
+            if calendar is None:
+                calendar = self._calendars[queue] = self._config.calendar_of(queue)
             due = _deadline(active_ms, active_since, self._targets[priority], calendar)
             if due is not None:
                 return (count, (self.deadlines, (queue, priority), due))
