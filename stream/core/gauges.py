@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from .agents import OCCUPANCY_STATES
 from .calendars import AnyCalendar
 from .config import Config
-from .live import AgentPresence, Descriptor, Waiting
+from .live import AgentPresence, Descriptor, OpenTicket, Waiting
 
 ALREADY = float("-inf")  # the deadline of a ticket that is overdue whatever the time
 
@@ -136,59 +136,69 @@ class Summary:
     def _add(self, descriptor: Descriptor, in_order: bool) -> None:
         """Count a descriptor in; ``in_order``: keep the times sorted as it goes (else
         the caller sorts them once all are in)."""
-        for where, key, value in self._parts(descriptor):
-            if where is self.tickets:
-                self.tickets[key] = self.tickets.get(key, 0) + 1
+        if type(descriptor) is OpenTicket:  # a backlog's thousands: without the parts
+            count, late, due = self._ticket(descriptor)
+            self.tickets[count] = self.tickets.get(count, 0) + 1
+            if due is None:
+                return
+            parts: tuple[tuple[Any, Any, Any], ...] = ((self.deadlines, late, due),)
+        else:
+            parts = self._parts(descriptor)
+        for where, key, value in parts:
+            times = where.get(key)
+            if times is None:
+                where[key] = [value]
+            elif in_order:
+                insort(times, value)
             else:
-                times = where.get(key)
-                if times is None:
-                    where[key] = [value]
-                elif in_order:
-                    insort(times, value)
-                else:
-                    times.append(value)
+                times.append(value)
 
     def _remove(self, descriptor: Descriptor) -> None:
-        for where, key, value in self._parts(descriptor):
-            if where is self.tickets:
-                left = self.tickets[key] - 1
-                if left:
-                    self.tickets[key] = left
-                else:
-                    del self.tickets[key]
+        if type(descriptor) is OpenTicket:
+            count, late, due = self._ticket(descriptor)
+            left = self.tickets[count] - 1
+            if left:
+                self.tickets[count] = left
             else:
-                times = where[key]
-                del times[bisect_left(times, value)]
-                if not times:
-                    del where[key]
+                del self.tickets[count]
+            if due is None:
+                return
+            parts: tuple[tuple[Any, Any, Any], ...] = ((self.deadlines, late, due),)
+        else:
+            parts = self._parts(descriptor)
+        for where, key, value in parts:
+            times = where[key]
+            del times[bisect_left(times, value)]
+            if not times:
+                del where[key]
 
-    def _parts(self, descriptor: Descriptor) -> tuple[tuple[Any, Any, Any], ...]:
-        """``(where, key, value)`` of everything one descriptor contributes."""
-        kind = type(descriptor)
-        if kind is Waiting:
+    def _parts(self, descriptor: Waiting | AgentPresence) -> tuple[tuple[Any, Any, Any], ...]:
+        """``(where, key, value)`` of the sorted times a contact or an agent adds to."""
+        if type(descriptor) is Waiting:
             queue, channel, since = descriptor
             return ((self.waiting, (queue, channel), since),)
-        if kind is AgentPresence:
-            state, queues, team, since = descriptor
-            busy = state in OCCUPANCY_STATES
-            parts: tuple[tuple[Any, Any, Any], ...] = ()
-            if queues:  # a queue's copy: that queue first, then the agent's others
-                parts = ((self.agents, (queues[0], state), since),)
-                if busy:
-                    parts += ((self.serving, (queues[0], queues[1:]), since),)
-            if team is not None and busy:
-                parts += ((self.teams, (team, state == "available"), since),)
-            return parts
-        queue, priority, status, replied, active_ms, active_since = descriptor
-        count = (self.tickets, (queue, priority, status), None)
+        state, queues, team, since = descriptor
+        busy = state in OCCUPANCY_STATES
+        parts: tuple[tuple[Any, Any, Any], ...] = ()
+        if queues:  # a queue's copy: that queue first, then the agent's others
+            parts = ((self.agents, (queues[0], state), since),)
+            if busy:
+                parts += ((self.serving, (queues[0], queues[1:]), since),)
+        if team is not None and busy:
+            parts += ((self.teams, (team, state == "available"), since),)
+        return parts
+
+    def _ticket(self, ticket: OpenTicket) -> tuple[tuple[str, str, str], tuple[str, str], Any]:
+        """What an open ticket adds: its count's key, and its first-reply deadline's
+        key and time (None: it has replied, or will never be overdue)."""
+        queue, priority, status, replied, active_ms, active_since = ticket
+        due = None
         if not replied:
             calendar = self._calendars.get(queue)
             if calendar is None:
                 calendar = self._calendars[queue] = self._config.calendar_of(queue)
             due = _deadline(active_ms, active_since, self._targets[priority], calendar)
-            if due is not None:
-                return (count, (self.deadlines, (queue, priority), due))
-        return (count,)
+        return (queue, priority, status), (queue, priority), due
 
 
 def _deadline(
