@@ -78,6 +78,7 @@ class _Shape:
     after the first mostly finds the same keys, and every series' samples reused."""
 
     __slots__ = (
+        "config",
         "contact",
         "contact_queues",
         "contact_set",
@@ -92,6 +93,7 @@ class _Shape:
         self.keys = keys
         #: the series' samples by family, in the series' order (all but agents required)
         self.merged: dict[str, list] | None = None
+        self.config: dict[str, list] | None = None  # the configuration's samples
         self.contact_set = {key[1:] for key in keys if key[0] == CONTACT}
         self.contact = sorted(self.contact_set)
         self.contact_queues = {labels[0] for labels in self.contact}
@@ -279,12 +281,18 @@ class Evaluator:
             shape.merged = _merged(all_samples)
         for name, values in shape.merged.items():
             out[name].extend(values)
-        _live_gauges(out, shape, gauges, at_ms)
-        forecast = _forecast(out, contact_windows, gauges, at_ms)
+        contact_series = shape.contact  # and those that only have contacts waiting so far
+        if not gauges.waiting.keys() <= shape.contact_set:
+            contact_series = sorted(gauges.waiting.keys() | shape.contact_set)
+        _live_gauges(out, shape, contact_series, gauges, at_ms)
+        forecast = _forecast(out, contact_series, contact_windows, gauges, at_ms)
         yield
         _teams(out, aggregates, gauges.teams, team_windows, at_ms)
         _health(out, health, self.caps, at_ms)
-        _config(out, shape.queues, config)
+        if shape.config is None:
+            shape.config = _config(shape.queues, config)
+        for name, values in shape.config.items():
+            out[name].extend(values)
         searches.reverse()  # ``step`` pops from the end: the series' order
         return out, order, searches, forecast
 
@@ -500,10 +508,15 @@ def _required(
 
 
 def _forecast(
-    out: dict, windows: dict[tuple, list[int]], gauges: Gauges, at_ms: int
+    out: dict,
+    contact_series: list[tuple],
+    windows: dict[tuple, list[int]],
+    gauges: Gauges,
+    at_ms: int,
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
-    """Estimated wait, and what the staffing gap needs once agents required are known:
-    the agents serving each queue and the channels' loads (``_gaps``).
+    """Estimated wait of every contact series (``contact_series``, in order), and what
+    the staffing gap needs once agents required are known: the agents serving each
+    queue and the channels' loads (``_gaps``).
 
     A queue's agents serve its contacts of every channel, first come first served, so
     a contact joining it waits behind everyone waiting in the queue, for the queue's
@@ -522,7 +535,7 @@ def _forecast(
     for (queue, _), (count, oldest) in gauges.waiting.items():
         held, first = waiting.get(queue, (0, None))
         waiting[queue] = (held + count, oldest if first is None else min(first, oldest))
-    for labels in sorted(set(windows) | set(gauges.waiting)):
+    for labels in contact_series:
         queue, channel = labels
         count, oldest = waiting.get(queue, (0, None))
         v = queues.get(queue) or [0] * C.size
@@ -699,13 +712,14 @@ class _SinceSpans:
 # -- live gauges -------------------------------------------------------------------
 
 
-def _live_gauges(out: dict, shape: _Shape, gauges: Gauges, at_ms: int) -> None:
-    """The live gauges of every contact and ticket series, and of those that only
-    have contacts waiting or tickets open so far."""
+def _live_gauges(
+    out: dict, shape: _Shape, contact_series: list[tuple], gauges: Gauges, at_ms: int
+) -> None:
+    """The live gauges of every contact series (``contact_series``) and ticket series,
+    and of those that only have tickets open so far."""
     waiting = gauges.waiting
-    contact_series, queues = shape.contact, shape.contact_queues
-    if not waiting.keys() <= shape.contact_set:
-        contact_series = sorted(waiting.keys() | shape.contact_set)
+    queues = shape.contact_queues
+    if contact_series is not shape.contact:
         queues = {labels[0] for labels in contact_series}
     for labels in contact_series:
         count, oldest = waiting.get(labels, (0, None))
@@ -754,7 +768,9 @@ def _health(out: dict, health: Health, aggregates: Aggregates, at_ms: int) -> No
     out["cx_build_info"].append(((__version__,), 1))
 
 
-def _config(out: dict, queues: list[str], config: Config) -> None:
+def _config(queues: list[str], config: Config) -> dict[str, list]:
+    """The configuration's families: they change only with the queues (``_Shape``)."""
+    out: dict[str, list] = defaultdict(list)
     for queue in queues:
         policy = config.policy(queue)
         out["cx_config_service_level_target_ratio"].append(((queue,), policy.service_level_target))
@@ -765,3 +781,4 @@ def _config(out: dict, queues: list[str], config: Config) -> None:
         out["cx_config_csat_target_ratio"].append(((queue,), policy.csat_target))
     for priority, seconds in config.first_reply_target_seconds.items():
         out["cx_config_first_reply_target_seconds"].append(((priority,), seconds))
+    return out
