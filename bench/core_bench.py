@@ -4,7 +4,9 @@ Run: .venv/bin/python bench/core_bench.py [--events N]
 
 On shared cores the rates move by 20-30 % between identical runs; instructions do
 not. ``--only ingest`` and ``--only generate`` under ``valgrind --tool=callgrind``
-give the ingest's instructions per event: (ingest − generate) / N.
+give the ingest's instructions per event: (ingest − generate) / N; ``--only
+first-scrape`` and ``--only world`` (with ``--queues 100`` and ``PYTHONHASHSEED=0``,
+without which the difference moves by ±15 M) a first scrape's: their difference.
 
 Figures are reported next to a baseline measured in the same run on the same
 messages: ``orjson.loads`` plus one dict update per message, the least any consumer
@@ -163,8 +165,9 @@ def ingest(pairs: list[tuple[bytes, int]]) -> Engine:
     return engine
 
 
-def bench_evaluate(queues: int = 1000) -> None:
-    """1,000 queues × 3 channels (voice, chat, and email tickets), every minute of an hour."""
+def evaluation_world(queues: int = 1000) -> tuple[Engine, int, int]:
+    """``queues`` queues × 3 channels (voice, chat, and email tickets), every minute of an
+    hour busy: the engine, the evaluation time, and the last event number used."""
     engine = Engine(Config(limits=replace(Config().limits, max_queues=queues)))
     now = START + 3_600_000
     n = 0
@@ -183,6 +186,12 @@ def bench_evaluate(queues: int = 1000) -> None:
             engine.ingest(
                 event("ticket.created", t, n, ticket_id=f"k{q}-{minute}", queue=f"q{q}"), now
             )
+    return engine, now, n
+
+
+def bench_evaluate(queues: int = 1000) -> None:
+    """Scrapes of ``evaluation_world``: the first, later ones, after a change, a new minute."""
+    engine, now, n = evaluation_world(queues)
 
     def timed(at: int) -> float:
         began = time.perf_counter()
@@ -251,10 +260,23 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument(
         "--only",
-        choices=("ingest", "generate"),
-        help="one ingest with cxkpi's GC thresholds, or only the messages: for callgrind",
+        choices=("ingest", "generate", "world", "first-scrape"),
+        help="for callgrind: one ingest with cxkpi's GC thresholds, or only its messages; "
+        "or the evaluation's world (frozen, as a worker's checkpoint leaves it), with or "
+        "without its first scrape",
+    )
+    parser.add_argument(
+        "--queues", type=int, default=1000, help="the evaluation world's queues (default 1000)"
     )
     args = parser.parse_args()
+    if args.only in ("world", "first-scrape"):
+        tune_gc()
+        engine, now, _ = evaluation_world(args.queues)
+        gc.collect()
+        gc.freeze()
+        if args.only == "first-scrape":
+            engine.families(now)
+        return
     messages = realistic_mix(args.events)
     if args.only:
         tune_gc()
@@ -266,7 +288,7 @@ def main() -> None:
     tune_gc()  # what every cxkpi command runs with, from here on
     bench_ingest(messages, f"cxkpi's GC thresholds {THRESHOLDS}")
     bench_replay()
-    bench_evaluate()
+    bench_evaluate(args.queues)
     bench_state_bytes()
 
 
