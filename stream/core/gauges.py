@@ -136,15 +136,7 @@ class Summary:
     def _add(self, descriptor: Descriptor, in_order: bool) -> None:
         """Count a descriptor in; ``in_order``: keep the times sorted as it goes (else
         the caller sorts them once all are in)."""
-        if type(descriptor) is OpenTicket:  # a backlog's thousands: without the parts
-            count, late, due = self._ticket(descriptor)
-            self.tickets[count] = self.tickets.get(count, 0) + 1
-            if due is None:
-                return
-            parts: tuple[tuple[Any, Any, Any], ...] = ((self.deadlines, late, due),)
-        else:
-            parts = self._parts(descriptor)
-        for where, key, value in parts:
+        for where, key, value in self._counted(descriptor, 1):
             times = where.get(key)
             if times is None:
                 where[key] = [value]
@@ -154,23 +146,25 @@ class Summary:
                 times.append(value)
 
     def _remove(self, descriptor: Descriptor) -> None:
-        if type(descriptor) is OpenTicket:
-            count, late, due = self._ticket(descriptor)
-            left = self.tickets[count] - 1
-            if left:
-                self.tickets[count] = left
-            else:
-                del self.tickets[count]
-            if due is None:
-                return
-            parts: tuple[tuple[Any, Any, Any], ...] = ((self.deadlines, late, due),)
-        else:
-            parts = self._parts(descriptor)
-        for where, key, value in parts:
+        for where, key, value in self._counted(descriptor, -1):
             times = where[key]
             del times[bisect_left(times, value)]
             if not times:
                 del where[key]
+
+    def _counted(self, descriptor: Descriptor, delta: int) -> tuple[tuple[Any, Any, Any], ...]:
+        """Count an open ticket in (``delta`` 1) or out (−1), then give the sorted times
+        a descriptor adds to, ``(where, key, value)``. A ticket skips ``_parts``: a
+        backlog's thousands are most of a first summary."""
+        if type(descriptor) is not OpenTicket:
+            return self._parts(descriptor)
+        count, late, due = self._ticket(descriptor)
+        left = self.tickets.get(count, 0) + delta
+        if left:
+            self.tickets[count] = left
+        else:
+            del self.tickets[count]
+        return () if due is None else ((self.deadlines, late, due),)
 
     def _parts(self, descriptor: Waiting | AgentPresence) -> tuple[tuple[Any, Any, Any], ...]:
         """``(where, key, value)`` of the sorted times a contact or an agent adds to."""
