@@ -263,7 +263,24 @@ def test_the_caches_stay_bounded_and_exact() -> None:
         text = f"2026-12-01T{minute // 60 % 24:02}:{minute % 60:02}:00.{millis:03}Z"
         assert parser(text) == base + (minute % 1440) * 60_000 + millis
     assert len(parser._times) <= TimeParser.SIZE and len(parser._minutes) <= TimeParser.SIZE
-    assert len(parser._tails) <= TimeParser.TAILS
+    assert len(parser._tails) <= TimeParser.TAILS and len(parser._seconds) <= TimeParser.SECONDS
+
+
+@given(
+    st.sampled_from(["2026-12-01T10:00:07", "2026-12-01T10:00:60", "2024-02-29t23:59:59"]),
+    st.integers(0, 999),
+    st.text(alphabet="0123456789\u0662\u00b2\uff15.:Zz+", min_size=4, max_size=4),
+)
+@example("2026-12-01T10:00:07", 5, "\u0662\u0662\u0662Z")
+@example("2026-12-01T10:00:60", 5, "500Z")
+def test_a_second_read_whole_serves_its_other_milliseconds_as_parse_time(second, first, rest):
+    """``:SS.sssZ`` of a second already read is one lookup and three digits: only ASCII
+    digits, never a leap second (read as :59.999 whatever its milliseconds)."""
+    parser = TimeParser()
+    outcome(parser, f"{second}.{first:03}Z")
+    text = f"{second}.{rest[:3]}{rest[3:]}"
+    for _ in range(2):
+        assert outcome(parser, text) == outcome(parse_time, text)
 
 
 def test_a_tail_read_in_one_minute_serves_every_minute_and_offset_stays_its_own() -> None:
