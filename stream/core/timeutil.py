@@ -112,14 +112,14 @@ _UTC_MILLIS = {f".{millis:03}{zulu}": millis for millis in range(1000) for zulu 
 class TimeParser:
     """``parse_time`` that remembers what it read: the same results and errors, faster.
 
+    A timestamp read lately is one lookup, and events of one instant share one int.
     Nearly every producer writes UTC with milliseconds (``2026-11-24T10:15:07.394Z``),
     and those of one second share their first 19 characters: once a second has been
-    read whole, a timestamp of it costs one lookup and three digits read. Other shapes:
-    events of one second share a whole timestamp, and a lookup costs a tenth of a
-    parse; those of one minute share their first 16 characters (``2026-11-24T10:15``)
-    and every minute reuses the same tails (``:07.394+01:00``): with the minute's date
-    and the tail each checked and converted once, a new timestamp costs two lookups.
-    Each cache starts over when full, so memory stays bounded whatever arrives.
+    read whole, a new timestamp of it costs two lookups. Other shapes: those of one
+    minute share their first 16 characters (``2026-11-24T10:15``) and every minute
+    reuses the same tails (``:07.394+01:00``): with the minute's date and the tail each
+    checked and converted once, a new timestamp costs two lookups too. Each cache
+    starts over when full, so memory stays bounded whatever arrives.
     """
 
     __slots__ = ("_minutes", "_seconds", "_tails", "_times")
@@ -139,14 +139,17 @@ class TimeParser:
         self._seconds: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM:SS" (UTC) → its epoch ms
 
     def __call__(self, text: str) -> int:
+        time_ms = self._times.get(text)  # one int for a burst of events of one instant
+        if time_ms is not None:
+            return time_ms
         utc_millis = len(text) == 24 and text[19:] in _UTC_MILLIS  # "…:SS.sssZ"
         if utc_millis:
             second_ms = self._seconds.get(text[:19])
             if second_ms is not None:
-                return second_ms + _UTC_MILLIS[text[19:]]
-        time_ms = self._times.get(text)
-        if time_ms is not None:
-            return time_ms
+                if len(self._times) >= self.SIZE:
+                    self._times.clear()
+                time_ms = self._times[text] = second_ms + _UTC_MILLIS[text[19:]]
+                return time_ms
         minute_ms = self._minutes.get(text[:16])
         rest_ms = None if minute_ms is None else self._tails.get(text[16:])
         if rest_ms is None:
@@ -173,7 +176,6 @@ class TimeParser:
             if len(self._seconds) >= self.SECONDS:
                 self._seconds.clear()
             self._seconds[text[:19]] = time_ms - _UTC_MILLIS[text[19:]]
-            return time_ms
         if len(self._times) >= self.SIZE:
             self._times.clear()
         self._times[text] = time_ms
