@@ -38,7 +38,7 @@ def update(history: History, changes: list[Fact]) -> tuple[History, list[Fact]]:
         elif plain in inputs:
             inputs.remove(plain)
     outputs = derive(inputs)
-    return History(tuple(inputs), outputs), net(outputs, history.outputs)
+    return _new(History, (tuple(inputs), outputs)), net(outputs, history.outputs)
 
 
 def derive(inputs: list[Fact]) -> tuple[Fact, ...]:
@@ -56,7 +56,8 @@ def derive(inputs: list[Fact]) -> tuple[Fact, ...]:
             other != contact and first_queued - REPEAT_WINDOW_MS <= at < first_queued
             for other, at in queued
         )
-        outputs.append(Fact(FCR, (queue, channel), fact.time_ms, int(resolved and not repeat)))
+        fcr = int(resolved and not repeat)
+        outputs.append(_new(Fact, (FCR, (queue, channel), fact.time_ms, fcr, 1)))
     return tuple(outputs)
 
 

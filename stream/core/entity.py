@@ -90,7 +90,7 @@ def apply(lifecycle: Lifecycle, record: Record | None, event: Any, key: str) -> 
     """Apply one event (any family: they share the header fields) to an entity's record
     (None for an entity not seen yet)."""
     if record is None:
-        record = Record(None, (), lifecycle.start(key), event.time_ms)
+        record = _record(None, (), lifecycle.start(key), event.time_ms)
     else:
         source, ident = event.source, event.id
         for held in record.events:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+_new = tuple.__new__  # a named tuple without its constructor's overhead: per change
+
 
 class Fact(NamedTuple):
     kind: str
@@ -85,6 +87,11 @@ def net(new: Iterable[Fact], old: Iterable[Fact]) -> list[Fact]:
         head = fact[:4]
         weights[head] = weights.get(head, 0) - fact.weight
     # Retractions first, so that what they free (a label-cap slot) is free for the rest.
-    changed = [Fact(*head, weight) for head, weight in weights.items() if weight]
-    changed.sort(key=lambda fact: fact.weight > 0)
+    changed = [_new(Fact, (*head, weight)) for head, weight in weights.items() if weight]
+    if len(changed) > 1:
+        changed.sort(key=_added)
     return changed
+
+
+def _added(fact: Fact) -> bool:
+    return fact.weight > 0

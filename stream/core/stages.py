@@ -436,11 +436,11 @@ class QueueStage:
             seen[source] = mark
             fresh.append(fact)
         if seen is None:
-            return Folded(slice_, [], [])
+            return _new(Folded, (slice_, [], []))
         if route.startswith(CUSTOMER):
             history, derived = update_history(slice_.history, fresh)
             new = _new(Slice, (NO_SERIES, history, seen, slice_.health))
-            return Folded(new, [(route_of(fact), fact) for fact in derived], [])
+            return _new(Folded, (new, [(route_of(fact), fact) for fact in derived], []))
         live: list[tuple[str, tuple | None]] = []
         keep = self.horizons.at(clock_ms).keep
         add, series = self.aggregates.add, slice_.series  # in place; the shell stores the Slice
@@ -453,8 +453,9 @@ class QueueStage:
                 add(series, self._as_other(route, fact) if overflow else fact, keep)
                 summed = True
         if not summed:  # live changes alone: set-like, they need no marks and no slice
-            return Folded(slice_, [], live)
-        return Folded(_new(Slice, (slice_.series, slice_.history, seen, slice_.health)), [], live)
+            return _new(Folded, (slice_, [], live))
+        new = _new(Slice, (slice_.series, slice_.history, seen, slice_.health))
+        return _new(Folded, (new, [], live))
 
     def _as_other(self, route: str, fact: Fact) -> Fact:
         """A fact of the overflow route as the label caps show a folded one: its queue
