@@ -33,9 +33,8 @@ from .stages import (
     union,
 )
 
-#: Replay numbers outputs like a worker: events as one source, FCR outputs derived
-#: by customer routes as another (a worker's facts topic), each counting its own offsets.
-EVENTS, DERIVED = "replay", "replay/derived"
+#: The source replay's pipeline counts name: every message is one offset of it.
+EVENTS = "replay"
 
 
 class Engine:
@@ -52,7 +51,7 @@ class Engine:
         self._evaluated_routes: dict[str, None] = {}
         self.live: dict[str, LiveSet] = {}  # route → its entities' live descriptors
         self.evaluator = Evaluator(self.queues.aggregates, config)
-        self._offsets = {EVENTS: 0, DERIVED: 0}
+        self._offset = 0  # of the last message counted (the pipeline counts' marks)
 
     def ingest(self, raw: bytes, clock_ms: int, topic: str | None = None) -> Event | Invalid:
         """Decode, validate and apply one message: a batch of one."""
@@ -94,16 +93,15 @@ class Engine:
         drops what no evaluation at or after that clock can see.
         """
         stage, records = self.entities, self.records
-        steps: list[list[Output]] = []
+        grouped: dict[str, list] = {}
         outcomes: list[str] = []
         tally = Tally()
-        offset = self._offsets[EVENTS]  # each message's, as _number gives them
+        offset = self._offset
         clock = 0
         for event, clock_ms in batch:
             offset += 1
             if isinstance(event, Invalid):
                 tally.invalid(offset, event.topic or topic or "unknown", event.reason)
-                steps.append([])
                 outcomes.append(INVALID)
                 continue
             clock = max(clock, clock_ms)
@@ -113,40 +111,32 @@ class Engine:
             if step.record is not None:
                 records[ref] = step.record
             tally.event(offset, event, step.outcome)
-            steps.append(step.outputs)
+            _group(grouped, step.outputs)
             outcomes.append(step.outcome)
-        grouped = self._number(EVENTS, steps)
+        self._offset = offset
         counted = tally.output(EVENTS)
         if counted is not None:
             route, ident, fact = counted
-            grouped[route] = [(ident, fact)]
+            grouped[route] = [(ident, fact)]  # counted once per offset, as a worker's
         self._fold(grouped, clock)
         return outcomes
 
-    def _number(self, source: str, steps: list[list[Output]]) -> dict[str, list]:
-        """Give every output its id (one offset per step), grouped by route in order."""
-        grouped: dict[str, list] = {}
-        offset = self._offsets[source]
-        for outputs in steps:
-            offset += 1
-            for ordinal, (route, fact) in enumerate(outputs):
-                items = grouped.get(route)
-                if items is None:
-                    items = grouped[route] = []
-                items.append(((source, offset, ordinal), fact))
-        self._offsets[source] = offset
-        return grouped
-
     def _fold(self, grouped: dict[str, list], clock_ms: int) -> None:
-        """Stage 2: each route's outputs into its slice; derived FCR outputs after them."""
-        derived: list[Output] = []
-        slices, live, apply = self.slices, self.live, self.queues.apply
+        """Stage 2: each route's outputs into its slice; derived FCR outputs after them.
+
+        Outputs go as they are (``QueueStage.fold``), each once; the pipeline counts with
+        their ids, which say how far each source was counted (``QueueStage.apply``)."""
+        derived: dict[str, list] = {}
+        slices, live, fold = self.slices, self.live, self.queues.fold
         for route, items in grouped.items():
             held = slices.get(route)
             new = held is None
             if new:
                 held = empty_slice()
-            folded = apply(route, held, items, clock_ms)
+            if route == HEALTH:
+                folded = self.queues.apply(route, held, items, clock_ms)
+            else:
+                folded = fold(route, held, items, clock_ms)
             if folded.slice is not held:
                 slices[route] = folded.slice
                 if new and not route.startswith(CUSTOMER):
@@ -159,25 +149,24 @@ class Engine:
                     live_set.put(ref, descriptor)
                 if not live_set.entries:
                     del live[route]
-            derived += folded.derived
+            _group(derived, folded.derived)
         if derived:
-            self._fold(self._number(DERIVED, [derived]), clock_ms)
+            self._fold(derived, clock_ms)
 
     def prune(self, clock_ms: int) -> None:
         """Drop what can no longer change any window; compact what can't be reordered.
 
         Safe to call at any time and as often as wanted: it never changes a result.
         """
-        removals: list[list[Output]] = []
+        removals: dict[str, list] = {}
         for ref, record in list(self.records.items()):
             kept, outputs = self.entities.expire(ref, record, clock_ms)
             if kept is None:
                 del self.records[ref]
             else:
                 self.records[ref] = kept
-            if outputs:
-                removals.append(outputs)
-        self._fold(self._number(EVENTS, removals), clock_ms)
+            _group(removals, outputs)
+        self._fold(removals, clock_ms)
         for route, slice_ in list(self.slices.items()):
             kept_slice = self.queues.prune(slice_, clock_ms)
             if kept_slice is None:
@@ -204,6 +193,16 @@ class Engine:
     def _evaluated(self) -> list[Slice]:
         """The slices an evaluation reads: a customer's holds its FCR history only."""
         return [self.slices[route] for route in self._evaluated_routes]
+
+
+def _group(grouped: dict[str, list], outputs: list[Output]) -> None:
+    """Add ``(route, fact)`` outputs to their routes' lists, in order."""
+    for route, fact in outputs:
+        facts = grouped.get(route)
+        if facts is None:
+            grouped[route] = [fact]
+        else:
+            facts.append(fact)
 
 
 def begin_evaluation(

@@ -16,7 +16,9 @@ Outputs of one source reach a route in id order, because one source partition is
 processed in order and its outputs for one route go through one partition in order.
 
 Replay (``engine.Engine``) runs both stages in one process over the same code, so live
-and offline agree by construction, not by a second implementation.
+and offline agree by construction, not by a second implementation. Its outputs pass
+from one stage to the other in memory, each once, so it skips the ids and marks
+(``QueueStage.fold``): they are the worker's answer to reading outputs again.
 """
 
 from __future__ import annotations
@@ -91,17 +93,20 @@ class Slice(NamedTuple):
 
     series: dict[tuple, Series]  # NO_SERIES for a customer's
     history: History
-    seen: dict[str, tuple[int, int]]  # source → highest (offset, ordinal) applied
+    seen: Mapping[str, tuple[int, int]]  # source → highest (offset, ordinal) applied
     health: Health | None = None  # the pipeline route's counters
 
 
 #: A customer's slice sums no series, only its FCR history: every one shares this
 #: empty, read-only mapping instead of holding an empty dict of its own.
 NO_SERIES: Mapping[tuple, Series] = MappingProxyType({})
+#: The marks of a slice nothing was applied to through ``QueueStage.apply`` (replay's
+#: slices all keep these): shared and read-only, as ``NO_SERIES``.
+NO_MARKS: Mapping[str, tuple[int, int]] = MappingProxyType({})
 
 
 def empty_slice() -> Slice:
-    return Slice({}, EMPTY, {})
+    return Slice({}, EMPTY, NO_MARKS)
 
 
 class Folded(NamedTuple):
@@ -421,7 +426,8 @@ class QueueStage:
     def apply(
         self, route: str, slice_: Slice, items: Iterable[tuple[Id, Fact]], clock_ms: int
     ) -> Folded:
-        """Apply one route's outputs (in id order per source) to its slice."""
+        """Apply one route's outputs (in id order per source) to its slice, those
+        applied already skipped: a worker's stage 2, which may read outputs twice."""
         if route == HEALTH:
             return _count(slice_, items)
         seen: dict[str, tuple[int, int]] | None = None
@@ -437,16 +443,34 @@ class QueueStage:
             fresh.append(fact)
         if seen is None:
             return _new(Folded, (slice_, [], []))
+        return self.fold(route, slice_, fresh, clock_ms, seen)
+
+    def fold(
+        self,
+        route: str,
+        slice_: Slice,
+        facts: list[Fact],
+        clock_ms: int,
+        seen: Mapping[str, tuple[int, int]] | None = None,
+    ) -> Folded:
+        """Apply new outputs to one route's slice, which then holds the marks ``seen``
+        (None: its own).
+
+        Replay calls this directly (``engine.Engine``): its outputs pass from stage 1 to
+        stage 2 in one process, each once, so they need neither the ids nor the marks
+        that make outputs a worker reads again count once (``apply``).
+        """
+        marks = slice_.seen if seen is None else seen
         if route.startswith(CUSTOMER):
-            history, derived = update_history(slice_.history, fresh)
-            new = _new(Slice, (NO_SERIES, history, seen, slice_.health))
+            history, derived = update_history(slice_.history, facts)
+            new = _new(Slice, (NO_SERIES, history, marks, slice_.health))
             return _new(Folded, (new, [(route_of(fact), fact) for fact in derived], []))
         live: list[tuple[str, tuple | None]] = []
         keep = self.horizons.at(clock_ms).keep
         add, series = self.aggregates.add, slice_.series  # in place; the shell stores the Slice
         overflow = route in (OTHER_QUEUE, OTHER_TEAM)
         summed = bool(series)
-        for fact in fresh:
+        for fact in facts:
             if fact.kind == LIVE:
                 live.append(fact.labels)
             else:
@@ -454,7 +478,7 @@ class QueueStage:
                 summed = True
         if not summed:  # live changes alone: set-like, they need no marks and no slice
             return _new(Folded, (slice_, [], live))
-        new = _new(Slice, (slice_.series, slice_.history, seen, slice_.health))
+        new = _new(Slice, (slice_.series, slice_.history, marks, slice_.health))
         return _new(Folded, (new, [], live))
 
     def _as_other(self, route: str, fact: Fact) -> Fact:

@@ -30,14 +30,19 @@ DAY = Path(__file__).resolve().parents[2] / "examples" / "day.jsonl"
 
 
 class RecordingEngine(Engine):
-    """An engine that also keeps every route's outputs as stage 2 receives them."""
+    """An engine that also keeps every route's outputs as stage 2 receives them, with
+    ids as a worker's (replay's outputs have none but the pipeline counts)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sent: list[tuple[str, list]] = []
 
     def _fold(self, grouped: dict[str, list], clock_ms: int) -> None:
-        self.sent.extend(grouped.items())
+        for route, items in grouped.items():
+            if route != HEALTH:
+                offset = len(self.sent)
+                items = [(("replay", offset, i), fact) for i, fact in enumerate(items)]
+            self.sent.append((route, items))
         super()._fold(grouped, clock_ms)
 
 
