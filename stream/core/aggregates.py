@@ -292,36 +292,59 @@ class Aggregates:
         series = held.get(key)
         if series is None:
             series = held[key] = Series(LAYOUTS[key[0]].size)
-        weight = fact.weight
-        vectors = [series.totals]
+        _, _, time_ms, _, weight = fact
         series.version += 1
-        minute = fact.time_ms // MINUTE_MS
-        if minute >= keep.first_minute:
-            bucket = series.minutes.get(minute)
-            if bucket is None:
-                bucket = series.minutes[minute] = [0] * len(series.totals)
+        minute = time_ms // MINUTE_MS
+        first_minute, first_day, _ = keep
+        if minute >= first_minute:
+            in_minute = series.minutes.get(minute)
+            if in_minute is None:
+                in_minute = series.minutes[minute] = [0] * len(series.totals)
                 if series.newest is None or minute > series.newest:
                     series.newest = minute
             series.stamps[minute] = series.version
-            vectors.append(bucket)
-            vectors.append(series.retained)
+        else:
+            in_minute = None
         if self._one_zone:  # the common case, without the calls
-            days, first_day = self.days, keep.first_day
+            days = self.days
         else:
             days = self.series_days(key)
             first_day = self._first_day(days, keep)
-        day = days.day_of(fact.time_ms)
+        day = days.day_of(time_ms)
         if day >= first_day:
-            bucket = series.days.get(day)
-            if bucket is None:
-                bucket = series.days[day] = [0] * len(series.totals)
-            vectors.append(bucket)
-        for index, delta in changes:
-            delta *= weight
-            for vector in vectors:
-                vector[index] += delta
-        for name, value in observations:
-            self._observe(series, key[0], name, value, weight)
+            in_day = series.days.get(day)
+            if in_day is None:
+                in_day = series.days[day] = [0] * len(series.totals)
+        else:
+            in_day = None
+        totals = series.totals
+        if in_minute is not None and in_day is not None:  # nearly every fact: unrolled
+            retained = series.retained
+            for index, delta in changes:
+                delta *= weight
+                totals[index] += delta
+                in_minute[index] += delta
+                retained[index] += delta
+                in_day[index] += delta
+        else:
+            vectors = [totals]
+            if in_minute is not None:
+                vectors += (in_minute, series.retained)
+            if in_day is not None:
+                vectors.append(in_day)
+            for index, delta in changes:
+                delta *= weight
+                for vector in vectors:
+                    vector[index] += delta
+        if observations:
+            edges = self._edges_ms[key[0]]
+            hists = series.hists
+            for name, value in observations:
+                hist = hists.get(name)
+                if hist is None:
+                    hist = hists[name] = [0] * (len(edges) + 2)
+                hist[bisect_left(edges, value)] += weight
+                hist[-1] += value * weight
         if weight < 0:
             self._drop_if_empty(held, key, series)
 
@@ -352,14 +375,6 @@ class Aggregates:
         if kind == AGENT:
             return []  # never a label, so no cap
         return [(self.teams, key[1])]
-
-    def _observe(self, series: Series, kind: str, name: str, value: int, weight: int) -> None:
-        edges = self._edges_ms[kind]
-        hist = series.hists.get(name)
-        if hist is None:
-            hist = series.hists[name] = [0] * (len(edges) + 2)
-        hist[bisect_left(edges, value)] += weight
-        hist[-1] += value * weight
 
     # -- fact kinds → ((series key, vector changes, histogram observations), ...) ----
 

@@ -120,23 +120,28 @@ class Folded(NamedTuple):
 # -- routing -------------------------------------------------------------------------
 
 
+#: Where a fact is summed, by kind: its route's prefix and the label naming it. A
+#: customer's facts (customer, contact_id, ...) go to its history, an agent's
+#: (agent,) to the agents view, team facts ((team,) or (team, state)) to the team,
+#: surveys' (kind, queue, channel, team) to the queue; the rest are a queue's:
+#: (queue, channel) or (queue, priority).
+_ROUTES: dict[str, tuple[str, int]] = {
+    CUSTOMER_QUEUED: (CUSTOMER, 0),
+    CUSTOMER_WRAPPED: (CUSTOMER, 0),
+    AGENT_HANDLED: (AGENT, 0),
+    AGENT_TIME: (TEAM, 0),
+    ESAT: (TEAM, 0),
+    SURVEY_SENT: (QUEUE, 1),
+    SURVEY_RESPONSE: (QUEUE, 1),
+}
+_QUEUE_ROUTE = (QUEUE, 0)
+
+
 def route_of(fact: Fact) -> str:
     """The stage-2 route a fact is summed in."""
-    kind, labels = fact.kind, fact.labels
-    if kind in (CUSTOMER_QUEUED, CUSTOMER_WRAPPED):
-        customer = labels[0]  # (customer, contact_id, ...)
-        return CUSTOMER + customer
-    if kind == AGENT_HANDLED:
-        (agent,) = labels
-        return AGENT + agent
-    if kind in (AGENT_TIME, ESAT):
-        team = labels[0]  # (team,) or (team, state)
-        return TEAM + team
-    if kind in (SURVEY_SENT, SURVEY_RESPONSE):
-        _, queue, _, _ = labels  # (survey kind, queue, channel, team)
-        return QUEUE + queue
-    queue = labels[0]  # (queue, channel) or (queue, priority)
-    return QUEUE + queue
+    kind, labels, _, _, _ = fact
+    prefix, at = _ROUTES.get(kind, _QUEUE_ROUTE)
+    return prefix + labels[at]
 
 
 def split_live(descriptor: Descriptor | None) -> dict[str, Descriptor]:
