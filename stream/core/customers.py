@@ -32,8 +32,9 @@ def update(history: History, changes: list[Fact]) -> tuple[History, list[Fact]]:
     """Add or retract inputs, then re-derive the FCR facts and emit what changed."""
     inputs = list(history.inputs)
     for change in changes:
-        plain = _new(Fact, (*change[:4], 1))  # its weight 1: cheaper than _replace
-        if change.weight > 0:
+        weight = change.weight
+        plain = change if weight == 1 else _new(Fact, (*change[:4], 1))  # inputs weigh 1
+        if weight > 0:
             inputs.append(plain)
         elif plain in inputs:
             inputs.remove(plain)

@@ -107,12 +107,12 @@ class Engine:
             clock = max(clock, clock_ms)
             ref = stage.ref(event)
             self.caps.admit(event)
-            step = stage.step(event, ref, records.get(ref), clock_ms, self.caps)
-            if step.record is not None:
-                records[ref] = step.record
-            tally.event(offset, event, step.outcome)
-            _group(grouped, step.outputs)
-            outcomes.append(step.outcome)
+            outcome, record, outputs = stage.step(event, ref, records.get(ref), clock_ms, self.caps)
+            if record is not None:
+                records[ref] = record
+            tally.event(offset, event, outcome)
+            _group(grouped, outputs)
+            outcomes.append(outcome)
         self._offset = offset
         counted = tally.output(EVENTS)
         if counted is not None:

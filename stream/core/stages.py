@@ -333,18 +333,17 @@ class EntityStage:
         if t < self.horizons.at(clock_ms).horizon_ms:
             return Step(LATE, None, [])
         _, lifecycle = self.lifecycles[type(event)]
-        applied = apply(lifecycle, record, event, event.key)
-        if applied.duplicate:
+        new, facts, refused, duplicate = apply(lifecycle, record, event, event.key)
+        if duplicate:
             return Step(DUPLICATE, None, [])
-        new = applied.record
         before = lifecycle.live(record.state) if record is not None else None
         after = lifecycle.live(new.state)
         outputs = [] if before == after else live_changes(ref, before, after)
         if caps.full:
-            outputs += [caps.fold(fact) for fact in applied.facts]
+            outputs += [caps.fold(fact) for fact in facts]
         else:
-            outputs += [(route_of(fact), fact) for fact in applied.facts]
-        return _new(Step, (UNMATCHED if applied.refused else OK, new, outputs))
+            outputs += [(route_of(fact), fact) for fact in facts]
+        return _new(Step, (UNMATCHED if refused else OK, new, outputs))
 
     def expire(self, ref: str, record: Record, clock_ms: int) -> tuple[Record | None, list[Output]]:
         """Housekeeping for one record: drop it (None) once it can change no window, or
