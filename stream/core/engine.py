@@ -1,7 +1,9 @@
 """Both stages in one process: what ``cxkpi replay`` and the benchmarks run.
 
 ``Engine`` keeps stage-1 records and stage-2 slices in dicts and hands outputs
-straight from one stage to the other, in order. A worker runs the very same
+straight from one stage to the other, in order and each once, so it folds them without
+the ids and marks a worker needs to count an output it reads twice only once
+(``QueueStage.fold``). A worker runs the very same
 ``EntityStage`` and ``QueueStage`` with its state in Faust tables and the outputs going
 through a Kafka topic, so live and replay agree for the same events. The engine reads
 no clock: every ingest takes the clock it judges lateness by (the replayed stream's own
