@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stream.core.config import Config
@@ -62,10 +62,7 @@ def sums(slice_: Slice) -> tuple:
     return series, slice_.history
 
 
-ONCE_FIXTURE = [HealthCheck.function_scoped_fixture]  # it is read, never changed
-
-
-@settings(max_examples=25, deadline=None, suppress_health_check=ONCE_FIXTURE)
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)), max_size=6))
 def test_outputs_read_again_change_nothing(replayed: Recording, rereads) -> None:
     """Each of replay's groups is one facts message of one source at its own offset; the
