@@ -6,7 +6,8 @@ On shared cores the rates move by 20-30 % between identical runs; instructions d
 not. ``--only ingest`` and ``--only generate`` under ``valgrind --tool=callgrind``
 give the ingest's instructions per event: (ingest − generate) / N; ``--only
 first-scrape`` and ``--only world`` (with ``--queues 100`` and ``PYTHONHASHSEED=0``,
-without which the difference moves by ±15 M) a first scrape's: their difference.
+without which the difference moves by ±15 M) a first scrape's: their difference;
+``--only replay`` and ``--only lines`` a replay's of examples/day.jsonl, per line.
 
 Figures are reported next to a baseline measured in the same run on the same
 messages: ``orjson.loads`` plus one dict update per message, the least any consumer
@@ -260,15 +261,21 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument(
         "--only",
-        choices=("ingest", "generate", "world", "first-scrape"),
+        choices=("ingest", "generate", "world", "first-scrape", "replay", "lines"),
         help="for callgrind: one ingest with cxkpi's GC thresholds, or only its messages; "
         "or the evaluation's world (frozen, as a worker's checkpoint leaves it), with or "
-        "without its first scrape",
+        "without its first scrape; or one replay of examples/day.jsonl, or only its lines",
     )
     parser.add_argument(
         "--queues", type=int, default=1000, help="the evaluation world's queues (default 1000)"
     )
     args = parser.parse_args()
+    if args.only in ("replay", "lines"):
+        tune_gc()
+        lines = EXAMPLE_DAY.read_bytes().splitlines()
+        if args.only == "replay":
+            replay(lines).families()
+        return
     if args.only in ("world", "first-scrape"):
         tune_gc()
         engine, now, _ = evaluation_world(args.queues)
