@@ -89,16 +89,17 @@ def order_key(rank: dict[str, int]) -> Callable[[tuple], tuple]:
 def apply(lifecycle: Lifecycle, record: Record | None, event: Any, key: str) -> Applied:
     """Apply one event (any family: they share the header fields) to an entity's record
     (None for an entity not seen yet)."""
+    t = event.time_ms
     if record is None:
-        record = _record(None, (), lifecycle.start(key), event.time_ms)
+        base, events, state, last_ms = None, (), lifecycle.start(key), t
     else:
+        base, events, state, last_ms = record
         source, ident = event.source, event.id
-        for held in record.events:
+        for held in events:
             if held.id == ident and held.source == source:
                 return NOTHING
-    events = record.events
-    t = event.time_ms
-    last_ms = record.last_ms if record.last_ms > t else t
+        if t > last_ms:
+            last_ms = t
     if events:
         newest = events[-1].time_ms
         in_order = t > newest  # the hot path decides on times alone
@@ -106,23 +107,21 @@ def apply(lifecycle: Lifecycle, record: Record | None, event: Any, key: str) -> 
             sort_key = order_key(lifecycle.rank)
             in_order = sort_key(event) >= sort_key(events[-1])
     if not events or in_order:
-        moved = lifecycle.step(record.state, event)
+        moved = lifecycle.step(state, event)
         held = (*events, event)
         if moved is None:
-            return _new(
-                Applied, (_record(record.base, held, record.state, last_ms), (), True, False)
-            )
-        state, facts = moved
-        return _new(Applied, (_record(record.base, held, state, last_ms), facts, False, False))
+            return _new(Applied, (_record(base, held, state, last_ms), (), True, False))
+        new_state, facts = moved
+        return _new(Applied, (_record(base, held, new_state, last_ms), facts, False, False))
     sort_key = order_key(lifecycle.rank)
     keys = [sort_key(e) for e in events]
     at = bisect_right(keys, sort_key(event))
     new_events = (*events[:at], event, *events[at:])
-    base = _base(lifecycle, record, key)
-    _, old_facts, _ = fold(lifecycle, base, events)
-    state, new_facts, refused = fold(lifecycle, base, new_events)
+    start = _start(lifecycle, base, key)
+    _, old_facts, _ = fold(lifecycle, start, events)
+    new_state, new_facts, refused = fold(lifecycle, start, new_events)
     return Applied(
-        Record(record.base, new_events, state, last_ms),
+        Record(base, new_events, new_state, last_ms),
         net(new_facts, old_facts),
         event in refused,
         False,
@@ -145,9 +144,9 @@ def fold(
     return state, facts, refused
 
 
-def _base(lifecycle: Lifecycle, record: Record, key: str) -> Any:
-    """The state the record's events fold from."""
-    return lifecycle.start(key) if record.base is None else record.base
+def _start(lifecycle: Lifecycle, base: Any, key: str) -> Any:
+    """The state a record's events fold from: its base, or the lifecycle's start."""
+    return lifecycle.start(key) if base is None else base
 
 
 def compact(lifecycle: Lifecycle, record: Record, horizon_ms: int, key: str) -> Record:
@@ -163,5 +162,5 @@ def compact(lifecycle: Lifecycle, record: Record, horizon_ms: int, key: str) -> 
         cut += 1
     if not cut:
         return record
-    base, _, _ = fold(lifecycle, _base(lifecycle, record, key), events[:cut])
+    base, _, _ = fold(lifecycle, _start(lifecycle, record.base, key), events[:cut])
     return Record(base, events[cut:], record.state, record.last_ms)
