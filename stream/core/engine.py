@@ -106,7 +106,8 @@ class Engine:
                 tally.invalid(offset, event.topic or topic or "unknown", event.reason)
                 outcomes.append(INVALID)
                 continue
-            clock = max(clock, clock_ms)
+            if clock_ms > clock:
+                clock = clock_ms
             ref = stage.ref(event)
             self.caps.admit(event)
             outcome, record, outputs = stage.step(event, ref, records.get(ref), clock_ms, self.caps)
@@ -139,19 +140,20 @@ class Engine:
                 folded = self.queues.apply(route, held, items, clock_ms)
             else:
                 folded = fold(route, held, items, clock_ms)
-            if folded.slice is not held:
-                slices[route] = folded.slice
+            kept, more, changes = folded
+            if kept is not held:
+                slices[route] = kept
                 if new and not route.startswith(CUSTOMER):
                     self._evaluated_routes[route] = None
-            if folded.live:
+            if changes:
                 live_set = live.get(route)
                 if live_set is None:
                     live_set = live[route] = LiveSet()
-                for ref, descriptor in folded.live:
+                for ref, descriptor in changes:
                     live_set.put(ref, descriptor)
                 if not live_set.entries:
                     del live[route]
-            _group(derived, folded.derived)
+            _group(derived, more)
         if derived:
             self._fold(derived, clock_ms)
 

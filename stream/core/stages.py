@@ -464,14 +464,17 @@ class QueueStage:
         stage 2 in one process, each once, so they need neither the ids nor the marks
         that make outputs a worker reads again count once (``apply``).
         """
-        marks = slice_.seen if seen is None else seen
+        # The series change in place: the shell stores the new Slice.
+        series, history, marks, health = slice_
+        if seen is not None:
+            marks = seen
         if route.startswith(CUSTOMER):
-            history, derived = update_history(slice_.history, facts)
-            new = _new(Slice, (NO_SERIES, history, marks, slice_.health))
+            history, derived = update_history(history, facts)
+            new = _new(Slice, (NO_SERIES, history, marks, health))
             return _new(Folded, (new, [(route_of(fact), fact) for fact in derived], []))
         live: list[tuple[str, tuple | None]] = []
         keep = self.horizons.at(clock_ms).keep
-        add, series = self.aggregates.add, slice_.series  # in place; the shell stores the Slice
+        add = self.aggregates.add
         overflow = route in (OTHER_QUEUE, OTHER_TEAM)
         summed = bool(series)
         for fact in facts:
@@ -482,7 +485,7 @@ class QueueStage:
                 summed = True
         if not summed:  # live changes alone: set-like, they need no marks and no slice
             return _new(Folded, (slice_, [], live))
-        new = _new(Slice, (slice_.series, slice_.history, marks, slice_.health))
+        new = _new(Slice, (series, history, marks, health))
         return _new(Folded, (new, [], live))
 
     def _as_other(self, route: str, fact: Fact) -> Fact:
