@@ -28,7 +28,6 @@ import orjson
 
 from stream.core.config import Config
 from stream.core.engine import Engine
-from stream.core.evaluate import Evaluator
 from stream.core.replay import replay
 from stream.core.timeutil import MINUTE_MS, format_time, parse_time
 from stream.runtime.gc_tuning import THRESHOLDS, tune_gc
@@ -200,13 +199,6 @@ def bench_evaluate(queues: int = 1000) -> None:
         engine.families(at)
         return (time.perf_counter() - began) * 1000
 
-    # A worker freezes its state at every checkpoint (gc_tuning.py), so its first
-    # scrape does not walk it for cycles; measured so first, then as it is here.
-    gc.collect()
-    gc.freeze()
-    frozen = timed(now)
-    gc.unfreeze()
-    engine.evaluator = Evaluator(engine.queues.aggregates, engine.config)  # forget it
     cold = timed(now)
     warm = min(timed(now + i * 1000) for i in range(1, 4))
     # A live second: 100 queues get a call each, then the next scrape.
@@ -218,8 +210,7 @@ def bench_evaluate(queues: int = 1000) -> None:
     samples = sum(len(f.samples) for f in engine.families(now + MINUTE_MS))
     print(
         f"evaluate {queues} queues x 3 channels, 60 busy minutes ({samples:,} samples): "
-        f"first scrape {cold:.0f} ms ({frozen:.0f} ms with the state frozen, as a worker's "
-        f"checkpoint leaves it); a scrape after the first {warm:.1f} ms; after 100 "
+        f"first scrape {cold:.0f} ms; a scrape after the first {warm:.1f} ms; after 100 "
         f"queues changed {busy:.1f} ms; the first scrape of a new minute {rollover:.0f} ms"
     )
 
