@@ -12,16 +12,20 @@ import itertools
 import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import NoReturn
 
 import orjson
 import pytest
 
 from stream.core.config import Config, config_from_dict
+from stream.core.engine import Engine
 from stream.core.evaluate import Family
+from stream.core.events import Invalid
 from stream.core.replay import replay
 from stream.core.timeutil import parse_time
 
+EXAMPLE_DAY = Path(__file__).resolve().parents[1] / "examples" / "day.jsonl"
 BASE = "2024-05-02T10:00:00Z"
 BASE_MS = parse_time(BASE)
 WINDOWS = ("5m", "15m", "1h", "today")
@@ -77,6 +81,43 @@ def handled_calls(engine, queue: str, count: int) -> None:
         engine.ingest(call("answered", t + 10, c, agent_id="a"), clock)
         engine.ingest(call("ended", t + 100, c), clock)
         engine.ingest(call("wrapup_ended", t + 120, c), clock)
+
+
+class RecordingEngine(Engine):
+    """An engine that also keeps what its stage 2 is given, one group of routes at a
+    time (a batch's outputs, then the FCR outputs derived from them), and the outputs
+    its customer routes derived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.given: list[tuple[dict[str, list], int]] = []
+        self.derived: list[tuple[str, object]] = []
+        self._depth = 0
+
+    def _fold(self, grouped: dict[str, list], clock_ms: int) -> None:
+        self.given.append((grouped, clock_ms))
+        if self._depth:
+            self.derived += [(route, fact) for route, facts in grouped.items() for fact in facts]
+        self._depth += 1
+        super()._fold(grouped, clock_ms)
+        self._depth -= 1
+
+
+def recorded_example_day(lines: int, batch: int) -> RecordingEngine:
+    """The example day's first ``lines`` lines, decoded, applied in batches of
+    ``batch`` as a worker polls them (each judged by the newest event time so far)
+    by a ``RecordingEngine``, without housekeeping."""
+    engine = RecordingEngine()
+    decoded = [engine.decoder.decode(raw) for raw in EXAMPLE_DAY.read_bytes().splitlines()[:lines]]
+    events = [event for event in decoded if not isinstance(event, Invalid)]
+    clock = 0
+    for start in range(0, len(events), batch):
+        pairs = []
+        for event in events[start : start + batch]:
+            clock = max(clock, event.time_ms)
+            pairs.append((event, clock))
+        engine.apply_batch(pairs)
+    return engine
 
 
 def chat(action: str, t: Time, contact_id: str, **data) -> bytes:

@@ -7,53 +7,18 @@ an earlier offset. Both must end with the same slices and derive the same FCR ou
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers import RecordingEngine, recorded_example_day
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stream.core.config import Config
-from stream.core.engine import Engine
-from stream.core.events import Invalid
 from stream.core.stages import HEALTH, QueueStage, Slice, empty_slice
-
-DAY = Path(__file__).resolve().parents[2] / "examples" / "day.jsonl"
-
-
-class Recording(Engine):
-    """An engine that keeps what its stage 2 is given, one group of routes at a time
-    (a batch's outputs, then the FCR outputs derived from them)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.given: list[tuple[dict[str, list], int]] = []
-        self.derived: list[tuple[str, object]] = []  # what customer routes derived
-        self._depth = 0
-
-    def _fold(self, grouped: dict[str, list], clock_ms: int) -> None:
-        self.given.append((grouped, clock_ms))
-        if self._depth:
-            self.derived += [(route, fact) for route, facts in grouped.items() for fact in facts]
-        self._depth += 1
-        super()._fold(grouped, clock_ms)
-        self._depth -= 1
 
 
 @pytest.fixture(scope="module")
-def replayed() -> Recording:
-    """The example day's first 6,000 lines, in batches of 200 as a worker polls them."""
-    engine = Recording()
-    decoded = [engine.decoder.decode(raw) for raw in DAY.read_bytes().splitlines()[:6000]]
-    events = [event for event in decoded if not isinstance(event, Invalid)]
-    clock = 0
-    for start in range(0, len(events), 200):
-        batch = []
-        for event in events[start : start + 200]:
-            clock = max(clock, event.time_ms)
-            batch.append((event, clock))
-        engine.apply_batch(batch)
-    return engine
+def replayed() -> RecordingEngine:
+    return recorded_example_day(lines=6000, batch=200)
 
 
 def sums(slice_: Slice) -> tuple:
@@ -64,7 +29,7 @@ def sums(slice_: Slice) -> tuple:
 
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)), max_size=6))
-def test_outputs_read_again_change_nothing(replayed: Recording, rereads) -> None:
+def test_outputs_read_again_change_nothing(replayed: RecordingEngine, rereads) -> None:
     """Each of replay's groups is one facts message of one source at its own offset; the
     worker reads some of them again, from an earlier one, as after a crash."""
     messages = [  # the pipeline counts have ids and marks in replay too (test_tally.py)

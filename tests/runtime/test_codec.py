@@ -4,12 +4,10 @@ a day of traffic makes, and still reads values written before it (pickled as the
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 
 import pytest
+from helpers import RecordingEngine, recorded_example_day
 
-from stream.core.engine import Engine
-from stream.core.events import Invalid
 from stream.core.facts import LIVE as LIVE_FACT
 from stream.core.facts import Fact
 from stream.core.live import AgentPresence, OpenTicket, Waiting
@@ -26,40 +24,25 @@ from stream.runtime.values import (
     Mark,
 )
 
-DAY = Path(__file__).resolve().parents[2] / "examples" / "day.jsonl"
-
-
-class RecordingEngine(Engine):
-    """An engine that also keeps every route's outputs as stage 2 receives them, with
-    ids as a worker's (replay's outputs have none but the pipeline counts)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sent: list[tuple[str, list]] = []
-
-    def _fold(self, grouped: dict[str, list], clock_ms: int) -> None:
-        for route, items in grouped.items():
-            if route != HEALTH:
-                offset = len(self.sent)
-                items = [(("replay", offset, i), fact) for i, fact in enumerate(items)]
-            self.sent.append((route, items))
-        super()._fold(grouped, clock_ms)
-
 
 @pytest.fixture(scope="module")
 def engine() -> RecordingEngine:
     """Part of the example day, without housekeeping: open and finished entities."""
-    engine = RecordingEngine()
-    decoded = [engine.decoder.decode(raw) for raw in DAY.read_bytes().splitlines()[:8000]]
-    events = [event for event in decoded if not isinstance(event, Invalid)]
-    clock = 0
-    for start in range(0, len(events), 500):
-        batch = []
-        for event in events[start : start + 500]:
-            clock = max(clock, event.time_ms)
-            batch.append((event, clock))
-        engine.apply_batch(batch)
-    return engine
+    return recorded_example_day(lines=8000, batch=500)
+
+
+@pytest.fixture(scope="module")
+def sent(engine: RecordingEngine) -> list[tuple[str, list]]:
+    """Every route's outputs as stage 2 was given them, with ids as a worker's (replay's
+    outputs have none but the pipeline counts)."""
+    numbered: list[tuple[str, list]] = []
+    for grouped, _ in engine.given:
+        for route, items in grouped.items():
+            if route != HEALTH:
+                offset = len(numbered)
+                items = [(("replay", offset, i), fact) for i, fact in enumerate(items)]
+            numbered.append((route, items))
+    return numbered
 
 
 def slice_state(held: HeldSlice) -> tuple:
@@ -103,9 +86,9 @@ def test_a_restored_series_starts_its_bookkeeping_afresh(engine: RecordingEngine
         assert (series.version, series.cut, series.stamps) == (0, 0, {})
 
 
-def test_every_facts_message_round_trips(engine: RecordingEngine) -> None:
+def test_every_facts_message_round_trips(sent: list[tuple[str, list]]) -> None:
     kinds = set()
-    for route, items in engine.sent:
+    for route, items in sent:
         (value,) = encode_routes([(route, items)])
         assert decode_routes(None, value) == [(route, items)]
         kinds.update(fact.kind for _, fact in items)
@@ -113,9 +96,9 @@ def test_every_facts_message_round_trips(engine: RecordingEngine) -> None:
 
 
 def test_a_message_carries_routes_in_order_and_splits_only_between_them(
-    engine: RecordingEngine,
+    sent: list[tuple[str, list]],
 ) -> None:
-    routes = engine.sent[:200]
+    routes = sent[:200]
     total = sum(len(items) for _, items in routes)
     values = encode_routes(routes, limit=total // 3)
     assert len(values) >= 3
