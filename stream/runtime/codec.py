@@ -78,7 +78,7 @@ def encode_value(value: tuple) -> bytes:
             {key: s.__getstate__() for key, s in series.items()},
             [_flat_fact(fact) for fact in history.inputs],
             [_flat_fact(fact) for fact in history.outputs],
-            dict(seen),  # NO_MARKS, a read-only mapping, does not pickle
+            seen if type(seen) is dict else dict(seen),  # NO_MARKS (read-only) won't pickle
             health,
         )
     elif kind is Mark or kind is HeldCaps:
